@@ -1,0 +1,122 @@
+"""Text analysis shared by indexing and querying: tokens, technical tokens, stems, n-grams.
+
+Users search for modulefiles (`python/gcc/3.10`), options (`--user`) and dotted names
+(`os.sched_getaffinity`), so a technical token is kept whole, unstemmed, and also split into
+its parts; ordinary words are lowercased, stopped and Snowball-stemmed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself
+    yourselves s t don doesn didn isn aren wasn weren won wouldn shouldn couldn can't cannot
+    get got gets getting use using used want wants need needs please hi hello thanks thank
+    anyone someone something way ll ve re d m e g eg ie etc also like one e.g i.e""".split()
+)
+
+# A token: word characters possibly joined by the punctuation technical names use inside.
+_TOKEN_RE = re.compile(r"-{1,2}[a-z0-9][\w.+:=/-]*|[\w][\w.+:=/\[\]@#-]*[\w\]+]|\w", re.UNICODE)
+_PART_SPLIT_RE = re.compile(r"[/:=@#\[\]]+")
+_ALNUM_RE = re.compile(r"[a-z0-9]+")
+_HAS_DIGIT_RE = re.compile(r"\d")
+_VERSION_RE = re.compile(r"^v?\d+(\.\d+)+$")
+
+_stemmer = Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower().replace("\u00ad", "")
+
+
+def is_technical(token: str) -> bool:
+    """Tokens with digits or inner punctuation are names, not words: never stem them."""
+    return bool(_HAS_DIGIT_RE.search(token)) or any(c in token for c in "/.-_+:=[]@#")
+
+
+def raw_tokens(text: str) -> list[str]:
+    """Surface tokens, lowercased, with trailing sentence punctuation removed."""
+    out = []
+    for tok in _TOKEN_RE.findall(normalize(text)):
+        tok = tok.rstrip(".:=-/")
+        if tok.startswith("-") and not tok.startswith("--") and not re.match(r"-[a-z]\b", tok):
+            tok = tok.lstrip("-")
+        if tok:
+            out.append(tok)
+    return out
+
+
+def expand_token(tok: str) -> list[str]:
+    """A token and, for a technical one, its parts: `python/gcc/3.10` also gives `python`,
+    `gcc`, `3.10`; `--user` gives `user`; `requests[security]` gives `requests`, `security`;
+    `os.sched_getaffinity` gives `os`, `sched_getaffinity`, `sched`, `getaffinity`."""
+    if tok in STOPWORDS:
+        return []
+    if not is_technical(tok) or tok.isdigit():
+        return [word_term(tok)]
+    terms = [tok]
+    seen = {tok}
+
+    def add(part: str) -> None:
+        part = part.strip(".-_+")
+        if not part or part in STOPWORDS:
+            return
+        term = part if is_technical(part) else word_term(part)
+        if term not in seen:
+            seen.add(term)
+            terms.append(term)
+
+    for part in _PART_SPLIT_RE.split(tok):
+        add(part)
+        if not _VERSION_RE.match(part):
+            for dotted in part.split("."):
+                add(dotted)
+        for sub in _ALNUM_RE.findall(part):
+            add(sub)
+    return terms
+
+
+def word_term(word: str) -> str:
+    return stem(word) if not _HAS_DIGIT_RE.search(word) else word
+
+
+def analyze(text: str) -> list[str]:
+    """The index terms of a text, in order; what BM25 counts."""
+    terms: list[str] = []
+    for tok in raw_tokens(text):
+        terms.extend(expand_token(tok))
+    return terms
+
+
+def char_ngrams(text: str, lo: int = 3, hi: int = 5) -> list[str]:
+    """Character n-grams inside word boundaries (padded with spaces), like char_wb.
+
+    Typos, plurals and partial module names still share most of these with the right term.
+    """
+    grams: list[str] = []
+    for tok in raw_tokens(text):
+        if tok in STOPWORDS:
+            continue
+        w = f" {tok} "
+        if len(w) <= lo:
+            grams.append(w)
+            continue
+        for n in range(lo, hi + 1):
+            grams.extend(w[i : i + n] for i in range(len(w) - n + 1))
+    return grams

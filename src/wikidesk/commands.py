@@ -1,0 +1,124 @@
+"""Copyable shell commands from a section: code blocks, prompt lines, and modulefiles named in text.
+
+Only what the wiki itself shows is offered: a prompt line gives its command (output after it is
+dropped), a job script stays one block, and a modulefile named in prose gives `module load X`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .corpus import Block, Section
+
+# [juser@picotte001 ~]$   (base) [juser@host dir]$   juser@host:~$   $   %   >>> is not shell
+PROMPT_RE = re.compile(
+    r"^\s*(?:\([\w.-]+\)\s*)?(?:\[[^\]\s]+@[^\]]+\]\s*[$#]|[\w.-]+@[\w.-]+:[^$#\s]*\s*[$#]|[$%])\s?(.*)$"
+)
+SCRIPT_RE = re.compile(r"^\s*(#!|#SBATCH|#\$|#PBS)", re.M)
+MODULEFILE_RE = re.compile(r"^[A-Za-z][\w.+-]*(?:/[\w.+-]+)+$")
+_MODULE_SPAN_RE = re.compile(r"`\s*([A-Za-z][\w.+-]*(?:/[\w.+-]+)+)\s*`")
+_MODULE_PROSE_RE = re.compile(
+    r"\bmodule(?:file)?s?\b[^.\n]{0,40}?[`*]*\s*([A-Za-z][\w.+-]*(?:/[\w.+-]+)+)", re.I
+)
+COMMAND_WORDS = frozenset(
+    """module ml conda source . export cd ls cp mv rm mkdir chmod chgrp ln cat less tail head echo
+    pip pip3 python python2 python3 ipython jupyter sbatch srun salloc squeue scancel sacct sinfo
+    scontrol seff sstat qsub qstat qdel git wget curl tar unzip gzip make cmake ./configure
+    configure mpirun mpiexec singularity apptainer R Rscript matlab julia java javac gcc g++
+    gfortran icc icpc ifort nvcc nvidia-smi ssh scp rsync sftp conda-env mamba virtualenv pipenv
+    setfacl getfacl du df quota find grep sed awk module-load ulimit env time nohup bash sh
+    spack apptainer xargs parallel ml module-avail""".split()
+)
+
+
+@dataclass(frozen=True)
+class Command:
+    command: str
+    section: int = -1
+    placeholders: tuple[str, ...] = ()
+    origin: str = "code"
+
+
+def strip_prompt(line: str) -> str | None:
+    """The command after a shell prompt, or None when the line has no prompt."""
+    m = PROMPT_RE.match(line)
+    if not m:
+        return None
+    return m.group(1).strip()
+
+
+def is_modulefile(token: str) -> bool:
+    """`python/gcc/3.10`, `cuda11.2/toolkit`: a name/version path that is not a file path."""
+    return bool(MODULEFILE_RE.match(token)) and any(c.isdigit() for c in token) and "//" not in token
+
+
+def looks_like_command(line: str) -> bool:
+    s = line.strip()
+    if not s or s.startswith(("http://", "https://")):
+        return False
+    first = s.split()[0]
+    return first in COMMAND_WORDS or first.startswith(("./", "~/", "/")) and len(s.split()) > 0
+
+
+def commands_from_code(text: str) -> list[str]:
+    """Commands in one code block: prompt lines, a whole script, or plain command lines."""
+    lines = [x for x in text.split("\n")]
+    prompted = [strip_prompt(x) for x in lines]
+    if any(p is not None for p in prompted):
+        return [p for p in prompted if p]
+    if SCRIPT_RE.search(text) and len([x for x in lines if x.strip()]) > 1:
+        return [text.strip("\n")]
+    out = []
+    for line in lines:
+        s = line.strip()
+        if looks_like_command(s):
+            out.append(s)
+    if len(out) > 1 and len(out) == len([x for x in lines if x.strip()]) and _is_sequence(out):
+        return ["\n".join(out)]
+    return out
+
+
+def _is_sequence(lines: list[str]) -> bool:
+    """Continuation lines or a here-doc make several lines one command."""
+    return any(x.rstrip().endswith("\\") for x in lines)
+
+
+def modulefiles_in(block: Block, section: Section) -> list[str]:
+    """Modulefiles a prose block names: `modulefile X`, or a code span like `python/gcc/3.10`."""
+    found = [m.group(1) for m in _MODULE_PROSE_RE.finditer(block.markdown)]
+    found += [m.group(1) for m in _MODULE_SPAN_RE.finditer(block.markdown)]
+    return [f for f in dict.fromkeys(found) if is_modulefile(f)]
+
+
+def _mentions_modules(section: Section, idx: int) -> bool:
+    window = " ".join(b.text for b in section.blocks[max(0, idx - 2) : idx + 1]).lower()
+    return "module" in window
+
+
+def placeholders(command: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"<([A-Za-z_][\w-]*)>", command))
+
+
+def section_commands(section: Section, section_no: int = -1) -> list[Command]:
+    """All commands of a section in reading order, obsolete blocks left out."""
+    out: list[Command] = []
+    for i, block in enumerate(section.blocks):
+        if block.obsolete:
+            continue
+        if block.kind == "code":
+            found = commands_from_code(block.text)
+            if not found and _mentions_modules(section, i):
+                found = [f"module load {x.strip()}" for x in block.text.split("\n") if is_modulefile(x.strip())]
+            for cmd in found:
+                out.append(Command(cmd, section_no, placeholders(cmd), "code"))
+        else:
+            for mod in modulefiles_in(block, section):
+                out.append(Command(f"module load {mod}", section_no, (), "modulefile"))
+    seen: set[str] = set()
+    unique = []
+    for c in out:
+        if c.command not in seen:
+            seen.add(c.command)
+            unique.append(c)
+    return unique

@@ -1,0 +1,149 @@
+"""One explicit configuration object: defaults, then a TOML file, then WIKIDESK_* variables.
+
+Nothing reads the environment or the file system for settings anywhere else, so a test can
+build any configuration it needs without touching globals.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import WikideskError
+
+ENV_PREFIX = "WIKIDESK_"
+DEFAULT_CONFIG_FILE = "wikidesk.toml"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting wikidesk has; `docs/settings` in the README mirrors this table."""
+
+    corpus: Path = Path("corpus")
+    index: Path = Path(".wikidesk/index")
+    data_dir: Path = Path(".wikidesk")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+    # BM25 and field weighting
+    k1: float = 1.2
+    b: float = 0.75
+    title_weight: float = 2.0
+    heading_weight: float = 2.5
+    body_weight: float = 1.0
+    # chunking
+    chunk_chars: int = 1600
+    chunk_overlap: int = 200
+    max_page_bytes: int = 2_000_000
+    # ranking
+    fusion: str = "linear"
+    char_weight: float = 0.35
+    rrf_k: int = 60
+    synonym_weight: float = 0.5
+    max_per_page: int = 2
+    cluster_boost: float = 0.35
+    retired_penalty: float = 0.25
+    current_clusters: tuple[str, ...] = ("Picotte",)
+    retired_clusters: tuple[str, ...] = ("Proteus",)
+    retired_terms: tuple[str, ...] = ("Python 2",)
+    # answers
+    top_k: int = 5
+    min_confidence: float = 0.35
+    answer_sentences: int = 3
+    snippet_chars: int = 300
+    # web
+    wiki_base_url: str = ""
+    helpdesk_url: str = "mailto:helpdesk@example.edu"
+    allowed_origins: tuple[str, ...] = ()
+    max_question_chars: int = 1000
+
+    @property
+    def feedback_db(self) -> Path:
+        return self.data_dir / "feedback.sqlite3"
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **{k: _coerce(k, v) for k, v in changes.items()})
+
+
+_FIELDS = {f.name: f for f in fields(Config)}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Turn a TOML or environment value into the field's type, or say what was expected."""
+    if name not in _FIELDS:
+        raise WikideskError(f"unknown setting {name!r}; known settings: {', '.join(sorted(_FIELDS))}")
+    default = _FIELDS[name].default
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                return value.strip().lower() in {"1", "true", "yes", "on"}
+            return bool(value)
+        if isinstance(default, Path):
+            return Path(value)
+        if isinstance(default, tuple):
+            if isinstance(value, str):
+                return tuple(v.strip() for v in value.split(",") if v.strip())
+            return tuple(str(v) for v in value)
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise WikideskError(
+            f"setting {name!r} expects {type(default).__name__}, got {value!r}"
+        ) from exc
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Config:
+    """Defaults, then the TOML file (explicit, $WIKIDESK_CONFIG, or ./wikidesk.toml), then env."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    file = path or env.get(ENV_PREFIX + "CONFIG")
+    if file is None and Path(DEFAULT_CONFIG_FILE).is_file():
+        file = DEFAULT_CONFIG_FILE
+    if file is not None:
+        values.update(_read_toml(Path(file)))
+    for key, raw in env.items():
+        if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG":
+            name = key[len(ENV_PREFIX) :].lower()
+            if name in _FIELDS:
+                values[name] = raw
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Config(**{k: _coerce(k, v) for k, v in values.items()})
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise WikideskError(f"config file {path} does not exist") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise WikideskError(f"config file {path} is not valid TOML: {exc}") from exc
+    table = data.get("wikidesk", data)
+    if not isinstance(table, dict):
+        raise WikideskError(f"config file {path}: [wikidesk] must be a table")
+    return dict(table)
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(name, type, default) for each setting, for the README and its consistency test."""
+    rows = []
+    for f in fields(Config):
+        default = f.default
+        shown = ",".join(default) if isinstance(default, tuple) else str(default)
+        rows.append((f.name, type(default).__name__, shown))
+    return rows
+
+
+__all__ = ["Config", "load_config", "settings_table", "field"]

@@ -1,0 +1,393 @@
+"""Build, save and load the index: one term-by-chunk count matrix per field, the weightings
+derived from it, the character n-gram TF-IDF matrix, and the parsed pages.
+
+Files are SciPy `.npz` matrices read back with `allow_pickle=False` plus JSON, written into a
+fresh version folder and published by atomically replacing a `CURRENT` pointer, so a reader
+never sees half an index. Loading needs NumPy only: scikit-learn and SciPy are build-time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import bm25
+from .analysis import analyze, char_ngrams
+from .chunking import Chunk, chunk_pages
+from .config import Config
+from .corpus import Block, Corpus, Link, Page, Section, iter_page_files
+from .errors import IndexProblem, WikideskError
+
+FORMAT_VERSION = 1
+FIELDS = ("title", "heading", "body")
+POINTER = "CURRENT"
+
+
+@dataclass(frozen=True)
+class IndexParams:
+    """What the stored weights depend on; a change in any of these means a rebuild."""
+
+    k1: float = 1.2
+    b: float = 0.75
+    idf: str = "lucene"
+    title_weight: float = 2.0
+    heading_weight: float = 2.5
+    body_weight: float = 1.0
+    chunk_chars: int = 1600
+    chunk_overlap: int = 200
+    clusters: tuple[str, ...] = ("Picotte", "Proteus")
+
+    @classmethod
+    def from_config(cls, config: Config) -> IndexParams:
+        return cls(
+            k1=config.k1,
+            b=config.b,
+            title_weight=config.title_weight,
+            heading_weight=config.heading_weight,
+            body_weight=config.body_weight,
+            chunk_chars=config.chunk_chars,
+            chunk_overlap=config.chunk_overlap,
+            clusters=tuple(config.current_clusters) + tuple(config.retired_clusters),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["clusters"] = list(self.clusters)
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> IndexParams:
+        d = dict(d)
+        d["clusters"] = tuple(d.get("clusters", ()))
+        return cls(**d)
+
+
+@dataclass
+class Index:
+    """Everything a query needs, loaded read-only and shared by all requests of a process."""
+
+    params: IndexParams
+    terms: list[str]
+    ngrams: list[str]
+    chunks: list[Chunk]
+    pages: dict[str, Page]
+    matrices: dict[str, bm25.Postings]
+    meta: dict[str, Any] = field(default_factory=dict)
+    _vocab: dict[str, int] | None = None
+    _ngram_vocab: dict[str, int] | None = None
+    _caches: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def vocab(self) -> dict[str, int]:
+        if self._vocab is None:
+            self._vocab = {t: i for i, t in enumerate(self.terms)}
+        return self._vocab
+
+    @property
+    def ngram_vocab(self) -> dict[str, int]:
+        if self._ngram_vocab is None:
+            self._ngram_vocab = {g: i for i, g in enumerate(self.ngrams)}
+        return self._ngram_vocab
+
+    @property
+    def df(self) -> np.ndarray:
+        if "df" not in self._caches:
+            self._caches["df"] = self.matrices["bm25"].df()
+        return self._caches["df"]
+
+    def cache(self, key: str, make: Callable[[], Any]) -> Any:
+        """Per-index lazy values (spelling tables, ...) built on first use, never at load."""
+        if key not in self._caches:
+            self._caches[key] = make()
+        return self._caches[key]
+
+    @property
+    def n_chunks(self) -> int:
+        return len(self.chunks)
+
+
+# --------------------------------------------------------------------------- build
+
+
+def fingerprint_files(root: Path) -> tuple[str, list[list[Any]]]:
+    """A hash over every page file's path, size and content: any edit makes the index stale."""
+    files = []
+    digest = hashlib.sha256()
+    for path in iter_page_files(root):
+        data = path.read_bytes()
+        rel = path.relative_to(root).as_posix()
+        sha = hashlib.sha256(data).hexdigest()
+        files.append([rel, len(data), sha])
+        digest.update(f"{rel}\0{len(data)}\0{sha}\n".encode())
+    return digest.hexdigest(), files
+
+
+def _counts(token_lists: list[list[str]], vocabulary: dict[str, int] | None = None):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    vec = CountVectorizer(analyzer=_identity, vocabulary=vocabulary, dtype=np.int32)
+    matrix = vec.fit_transform(token_lists) if vocabulary is None else vec.transform(token_lists)
+    return vec.vocabulary_, matrix.tocsc()
+
+
+def _identity(tokens: list[str]) -> list[str]:
+    return tokens
+
+
+def _postings(matrix) -> bm25.Postings:
+    matrix.sort_indices()
+    return bm25.Postings(matrix.indptr, matrix.indices, matrix.data, matrix.shape[0])
+
+
+def build_index(
+    pages: list[Page], params: IndexParams, meta: dict[str, Any] | None = None
+) -> Index:
+    """Chunk the pages and fit every matrix. The heavy work happens here, once."""
+    chunks = chunk_pages(pages, params.chunk_chars, params.chunk_overlap, params.clusters)
+    if not chunks:
+        raise WikideskError("the corpus has no indexable text: no page had a readable section")
+    fields_tokens = {
+        "title": [analyze(c.title) for c in chunks],
+        "heading": [analyze(c.headings) for c in chunks],
+        "body": [analyze(c.body) for c in chunks],
+    }
+    everything = [t + h + b for t, h, b in zip(*fields_tokens.values(), strict=True)]
+    vocabulary, _ = _counts(everything)
+    terms = sorted(vocabulary, key=vocabulary.__getitem__)
+    counts = {f: _postings(_counts(toks, vocabulary)[1]) for f, toks in fields_tokens.items()}
+    all_counts = _postings(_counts(everything, vocabulary)[1])
+    weights = [params.title_weight, params.heading_weight, params.body_weight]
+    char_vocab, char_counts = _counts([char_ngrams(c.text) for c in chunks])
+    ngrams = sorted(char_vocab, key=char_vocab.__getitem__)
+    matrices = {
+        **{f"counts_{f}": counts[f] for f in FIELDS},
+        "bm25": bm25.bm25_weights(all_counts, params.k1, params.b, params.idf),
+        "bm25f": bm25.bm25f_weights(
+            [(counts[f], w) for f, w in zip(FIELDS, weights, strict=True)],
+            params.k1,
+            params.b,
+            params.idf,
+        ),
+        "tfidf": bm25.tfidf_weights(all_counts),
+        "chars": bm25.tfidf_weights(_postings(char_counts)),
+    }
+    return Index(
+        params=params,
+        terms=terms,
+        ngrams=ngrams,
+        chunks=chunks,
+        pages={p.id: p for p in pages},
+        matrices=matrices,
+        meta=dict(meta or {}),
+    )
+
+
+def build_from_corpus(corpus: Corpus, config: Config, root: Path | None = None) -> Index:
+    root = Path(root or corpus.root)
+    fp, files = fingerprint_files(root) if root.is_dir() else ("", [])
+    meta = {
+        "corpus": str(root.resolve()) if root.is_dir() else str(root),
+        "fingerprint": fp,
+        "files": files,
+        "skipped": [[s.path, s.reason] for s in corpus.skipped],
+    }
+    return build_index(corpus.pages, IndexParams.from_config(config), meta)
+
+
+# --------------------------------------------------------------------------- save / load
+
+
+def save_index(index: Index, out: Path) -> Path:
+    """Write a new version folder beside the current one, then swap the pointer atomically."""
+    from scipy import sparse
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    version = f"v{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    tmp = out / f".{version}.tmp"
+    tmp.mkdir()
+    try:
+        for name, p in index.matrices.items():
+            m = sparse.csc_matrix((p.data, p.indices, p.indptr), shape=(p.n_docs, p.n_terms))
+            sparse.save_npz(tmp / f"{name}.npz", m, compressed=False)
+        _write_json(tmp / "terms.json", index.terms)
+        _write_json(tmp / "ngrams.json", index.ngrams)
+        _write_json(tmp / "chunks.json", [_chunk_to_json(c) for c in index.chunks])
+        _write_json(tmp / "pages.json", [dataclasses.asdict(p) for p in index.pages.values()])
+        meta = {
+            **index.meta,
+            "format": FORMAT_VERSION,
+            "created": time.time(),
+            "params": index.params.to_json(),
+            "matrices": sorted(index.matrices),
+            "n_chunks": index.n_chunks,
+            "n_pages": len(index.pages),
+            "n_terms": len(index.terms),
+        }
+        _write_json(tmp / "meta.json", meta)
+        os.replace(tmp, out / version)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    pointer_tmp = out / f".{POINTER}.{os.getpid()}.tmp"
+    pointer_tmp.write_text(version + "\n", encoding="utf-8")
+    os.replace(pointer_tmp, out / POINTER)
+    _prune_versions(out, keep={version})
+    return out / version
+
+
+def _prune_versions(out: Path, keep: set[str]) -> None:
+    """Keep the new version and the one before it (a reader may still be loading it)."""
+    versions = sorted((p for p in out.iterdir() if p.is_dir() and p.name.startswith("v")), reverse=True)
+    for old in [v for v in versions if v.name not in keep][1:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_json(path: Path, value: Any) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        json.dump(value, fh, ensure_ascii=False, separators=(",", ":"))
+
+
+def _chunk_to_json(c: Chunk) -> list[Any]:
+    return [c.page, c.title, c.section, c.heading, list(c.heading_path), c.anchor, list(c.blocks), c.body, c.cluster]
+
+
+def _chunk_from_json(i: int, row: list[Any]) -> Chunk:
+    page, title, section, heading, path, anchor, blocks, body, cluster = row
+    return Chunk(i, page, title, section, heading, tuple(path), anchor, tuple(blocks), body, cluster)
+
+
+def _page_from_json(d: dict[str, Any]) -> Page:
+    sections = tuple(
+        Section(
+            heading=s["heading"],
+            heading_path=tuple(s["heading_path"]),
+            anchor=s["anchor"],
+            level=s["level"],
+            blocks=tuple(Block(**b) for b in s["blocks"]),
+            markdown=s["markdown"],
+            links=tuple(Link(**link) for link in s["links"]),
+            references=tuple((int(n), str(u)) for n, u in s["references"]),
+            obsolete=tuple(s["obsolete"]),
+        )
+        for s in d["sections"]
+    )
+    return Page(**{**d, "sections": sections})
+
+
+def current_version(out: Path) -> Path | None:
+    pointer = Path(out) / POINTER
+    if not pointer.is_file():
+        return None
+    name = pointer.read_text(encoding="utf-8").strip()
+    path = Path(out) / name
+    return path if name and path.is_dir() else None
+
+
+def read_meta(out: Path) -> dict[str, Any] | None:
+    """The index's meta.json, or None when there is no index; damage raises IndexProblem."""
+    version = current_version(out)
+    if version is None:
+        return None
+    try:
+        return json.loads((version / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexProblem(_damaged(out, f"meta.json unreadable: {exc}")) from exc
+
+
+def load_index(out: Path) -> Index:
+    """Load the current version; anything missing, malformed or of another format is an
+    IndexProblem telling the user to rebuild, never a traceback."""
+    out = Path(out)
+    version = current_version(out)
+    if version is None:
+        raise IndexProblem(f"no index at {out}; build one with `wikidesk index`")
+    try:
+        meta = json.loads((version / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT_VERSION:
+            raise IndexProblem(
+                f"index at {out} has format {meta.get('format')!r}, this wikidesk reads "
+                f"{FORMAT_VERSION}; rebuild it with `wikidesk index`"
+            )
+        matrices = {name: _load_postings(version / f"{name}.npz") for name in meta["matrices"]}
+        terms = _read_json(version / "terms.json")
+        ngrams = _read_json(version / "ngrams.json")
+        chunks = [_chunk_from_json(i, r) for i, r in enumerate(_read_json(version / "chunks.json"))]
+        pages = [_page_from_json(d) for d in _read_json(version / "pages.json")]
+        index = Index(
+            params=IndexParams.from_json(meta["params"]),
+            terms=terms,
+            ngrams=ngrams,
+            chunks=chunks,
+            pages={p.id: p for p in pages},
+            matrices=matrices,
+            meta=meta,
+        )
+        _check_shapes(index)
+        return index
+    except IndexProblem:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, IndexError, zipfile.BadZipFile) as exc:
+        raise IndexProblem(_damaged(out, f"{type(exc).__name__}: {exc}")) from exc
+
+
+def _damaged(out: Path, why: str) -> str:
+    return f"index at {out} is damaged ({why}); rebuild it with `wikidesk index`"
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _load_postings(path: Path) -> bm25.Postings:
+    with np.load(path, allow_pickle=False) as npz:
+        fmt = npz["format"].item()
+        fmt = fmt.decode() if isinstance(fmt, bytes) else str(fmt)
+        if fmt != "csc":
+            raise ValueError(f"{path.name} holds a {fmt} matrix, expected csc")
+        shape = tuple(int(x) for x in npz["shape"])
+        p = bm25.Postings(npz["indptr"], npz["indices"], npz["data"], shape[0])
+    if p.n_terms != shape[1] or len(p.indices) != len(p.data) or p.indptr[-1] != len(p.data):
+        raise ValueError(f"{path.name} is inconsistent")
+    if len(p.indices) and (p.indices.max() >= p.n_docs or p.indices.min() < 0):
+        raise ValueError(f"{path.name} refers to chunks that do not exist")
+    return p
+
+
+def _check_shapes(index: Index) -> None:
+    for name, p in index.matrices.items():
+        width = len(index.ngrams) if name == "chars" else len(index.terms)
+        if p.n_docs != index.n_chunks or p.n_terms != width:
+            raise ValueError(f"{name}.npz does not match chunks.json/terms.json")
+    for c in index.chunks:
+        if c.page not in index.pages:
+            raise ValueError(f"chunk {c.id} cites unknown page {c.page!r}")
+
+
+# --------------------------------------------------------------------------- freshness
+
+
+def staleness(out: Path, corpus: Path, params: IndexParams) -> str | None:
+    """Why the index at `out` does not match the corpus and parameters, or None if it does."""
+    meta = read_meta(out)
+    if meta is None:
+        return "no index yet"
+    if meta.get("format") != FORMAT_VERSION:
+        return f"index format {meta.get('format')!r} is not {FORMAT_VERSION}"
+    if IndexParams.from_json(meta.get("params", {})) != params:
+        return "index was built with other settings"
+    fp, _ = fingerprint_files(corpus)
+    if meta.get("fingerprint") != fp:
+        return "corpus changed since the index was built"
+    return None

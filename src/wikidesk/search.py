@@ -1,0 +1,359 @@
+"""Query analysis and ranking.
+
+A query is analysed like the chunks (same tokens, same stems), then widened by the synonym
+lexicon and spelling correction, and scored two ways: BM25F over fields and cosine over
+character n-grams. The two are fused, adjusted for the cluster the user is asking about, and
+collapsed to sections with at most a few per page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from . import bm25
+from .analysis import analyze, char_ngrams, is_technical, raw_tokens, stem
+from .chunking import Chunk
+from .config import Config
+from .index import Index
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    terms: dict[int, float]
+    ngrams: dict[int, float]
+    clusters: tuple[str, ...] = ()
+    corrections: dict[str, str] = field(default_factory=dict)
+    expansions: tuple[str, ...] = ()
+    surface: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.terms and not self.ngrams
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float
+    lexical: float = 0.0
+    chars: float = 0.0
+
+
+# --------------------------------------------------------------------------- lexicon
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    groups: tuple[tuple[tuple[str, ...], ...], ...]
+
+    @classmethod
+    def parse(cls, text: str) -> Lexicon:
+        groups = []
+        for line in text.splitlines():
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            members = tuple(t for t in (tuple(analyze(m)) for m in line.split(",")) if t)
+            if len(members) > 1:
+                groups.append(members)
+        return cls(tuple(groups))
+
+    def expand(self, terms: Sequence[str]) -> list[str]:
+        """Terms of every group member not already in the query, for each group it mentions."""
+        extra: list[str] = []
+        present = set(terms)
+        for group in self.groups:
+            if any(_contains(terms, member) for member in group):
+                for member in group:
+                    extra.extend(t for t in member if t not in present and t not in extra)
+        return extra
+
+
+def _contains(terms: Sequence[str], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    if n == 1:
+        return phrase[0] in terms
+    return any(tuple(terms[i : i + n]) == phrase for i in range(len(terms) - n + 1))
+
+
+@lru_cache(maxsize=8)
+def load_lexicon(path: str | None = None) -> Lexicon:
+    if path:
+        return Lexicon.parse(Path(path).read_text(encoding="utf-8"))
+    return Lexicon.parse(resources.files("wikidesk").joinpath("data/synonyms.txt").read_text("utf-8"))
+
+
+# --------------------------------------------------------------------------- spelling
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein (optimal string alignment): a swap of two letters is one typo."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _spelling_table(index: Index) -> dict[str, list[int]]:
+    table: dict[str, list[int]] = {}
+    for tid, term in enumerate(index.terms):
+        if len(term) >= 3 and term.isalpha():
+            table.setdefault(term, []).append(tid)
+            for d in _deletes(term):
+                table.setdefault(d, []).append(tid)
+    return table
+
+
+def correct(word: str, index: Index) -> str | None:
+    """The frequent index term closest to an unknown word (edit distance 1, or 2 if long)."""
+    if len(word) < 4 or not word.isalpha():
+        return None
+    table = index.cache("spelling", lambda: _spelling_table(index))
+    candidates: set[int] = set(table.get(word, []))
+    for d in _deletes(word):
+        candidates.update(table.get(d, []))
+    limit = 1 if len(word) < 7 else 2
+    best: tuple[int, int, str] | None = None
+    df = index.df
+    for tid in candidates:
+        term = index.terms[tid]
+        dist = _edit_distance(word, term)
+        if dist <= limit:
+            key = (dist, -int(df[tid]), term)
+            if best is None or key < best:
+                best = key
+    return best[2] if best else None
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | None = None) -> Query:
+    """Terms with weights: the user's own 1.0, corrections 0.8, synonyms `synonym_weight`."""
+    vocab = index.vocab
+    weights: Counter[int] = Counter()
+    surface: list[str] = []
+    corrections: dict[str, str] = {}
+    kept: list[str] = []
+    for tok in raw_tokens(text):
+        from .analysis import expand_token
+
+        for term in expand_token(tok):
+            if term in vocab:
+                weights[vocab[term]] += 1.0
+                kept.append(term)
+                surface.append(tok)
+            elif not is_technical(term):
+                fixed = correct(term, index) or _correct_surface(tok, index)
+                if fixed and fixed in vocab:
+                    corrections[tok] = fixed
+                    weights[vocab[fixed]] += 0.8
+                    kept.append(fixed)
+    lexicon = lexicon or load_lexicon()
+    expansions = tuple(lexicon.expand(kept))
+    for term in expansions:
+        if term in vocab and vocab[term] not in weights:
+            weights[vocab[term]] = config.synonym_weight
+    grams = Counter(g for g in char_ngrams(text) if g in index.ngram_vocab)
+    ngram_weights = _ngram_vector(grams, index)
+    clusters = tuple(
+        name
+        for name in (*config.current_clusters, *config.retired_clusters)
+        if re.search(rf"\b{re.escape(name.lower())}\b", text.lower())
+    )
+    return Query(
+        text=text,
+        terms=dict(weights),
+        ngrams=ngram_weights,
+        clusters=clusters,
+        corrections=corrections,
+        expansions=expansions,
+        surface=tuple(dict.fromkeys(surface)),
+    )
+
+
+def _correct_surface(tok: str, index: Index) -> str | None:
+    fixed = correct(tok, index)
+    return stem(fixed) if fixed and stem(fixed) in index.vocab else fixed
+
+
+def _ngram_vector(grams: Counter[str], index: Index) -> dict[int, float]:
+    if not grams:
+        return {}
+    vocab = index.ngram_vocab
+    ids = np.array([vocab[g] for g in grams])
+    df = index.cache("chars_df", lambda: index.matrices["chars"].df())
+    idf = bm25.smooth_idf(df[ids], index.n_chunks)
+    tf = 1.0 + np.log(np.array(list(grams.values()), dtype=np.float64))
+    w = tf * idf
+    w /= np.linalg.norm(w) or 1.0
+    return dict(zip(ids.tolist(), w.tolist(), strict=True))
+
+
+# --------------------------------------------------------------------------- ranking
+
+
+def _scores(postings: bm25.Postings, weights: dict[int, float]) -> np.ndarray:
+    terms = np.fromiter(weights.keys(), dtype=np.int64, count=len(weights))
+    w = np.fromiter(weights.values(), dtype=np.float64, count=len(weights))
+    return bm25.score(postings, terms, w)
+
+
+def _normalised(scores: np.ndarray) -> np.ndarray:
+    top = scores.max() if len(scores) else 0.0
+    return scores / top if top > 0 else scores
+
+
+def fuse(lexical: np.ndarray, chars: np.ndarray, config: Config) -> np.ndarray:
+    """Linear blend of max-normalised scores, or reciprocal rank fusion."""
+    if config.fusion == "rrf":
+        return _rrf(lexical, config.rrf_k) + config.char_weight * _rrf(chars, config.rrf_k)
+    if config.fusion == "bm25":
+        return lexical
+    if config.fusion == "chars":
+        return chars
+    return _normalised(lexical) + config.char_weight * _normalised(chars)
+
+
+def _rrf(scores: np.ndarray, k: int) -> np.ndarray:
+    out = np.zeros_like(scores, dtype=np.float64)
+    order = bm25.top_k(scores, 200)
+    out[order] = 1.0 / (k + np.arange(1, len(order) + 1))
+    return out
+
+
+def cluster_factors(index: Index, query: Query, config: Config) -> np.ndarray:
+    """Prefer the cluster the question names; with none named, prefer current clusters."""
+    key = "cluster_ids"
+    names = index.cache(key, lambda: [c.cluster.lower() for c in index.chunks])
+    named = {c.lower() for c in query.clusters}
+    retired = {c.lower() for c in config.retired_clusters}
+    factors = np.ones(len(names))
+    for i, cluster in enumerate(names):
+        if not cluster:
+            continue
+        if named:
+            factors[i] = 1.0 + config.cluster_boost if cluster in named else 1.0 - config.retired_penalty
+        elif cluster in retired:
+            factors[i] = 1.0 - config.retired_penalty
+    return factors
+
+
+def rank(
+    index: Index, query: Query, config: Config, k: int = 10, lexical_matrix: str = "bm25f"
+) -> list[Hit]:
+    """Sections ranked for the query: best chunk per section, at most `max_per_page` per page
+    in the top unless nothing else matched."""
+    if query.empty:
+        return []
+    lexical = _scores(index.matrices[lexical_matrix], query.terms)
+    chars = _scores(index.matrices["chars"], query.ngrams) if query.ngrams else np.zeros(index.n_chunks)
+    fused = fuse(lexical, chars, config) * cluster_factors(index, query, config)
+    order = bm25.top_k(fused, max(50, k * 5))
+    hits = [Hit(index.chunks[i], float(fused[i]), float(lexical[i]), float(chars[i])) for i in order]
+    return diversify(collapse_sections(hits), k, config.max_per_page)
+
+
+def collapse_sections(hits: Sequence[Hit]) -> list[Hit]:
+    seen: set[tuple[str, int]] = set()
+    out = []
+    for h in hits:
+        key = (h.chunk.page, h.chunk.section)
+        if key not in seen:
+            seen.add(key)
+            out.append(h)
+    return out
+
+
+def diversify(hits: Sequence[Hit], k: int, per_page: int) -> list[Hit]:
+    first: list[Hit] = []
+    rest: list[Hit] = []
+    counts: Counter[str] = Counter()
+    for h in hits:
+        if counts[h.chunk.page] < per_page:
+            counts[h.chunk.page] += 1
+            first.append(h)
+        else:
+            rest.append(h)
+    return (first + rest)[:k]
+
+
+def plain_bm25(index: Index, text: str, k: int = 10) -> list[Hit]:
+    """The baseline: BM25 over all fields as one text, the user's tokens only."""
+    vocab = index.vocab
+    weights = Counter(vocab[t] for t in analyze(text) if t in vocab)
+    if not weights:
+        return []
+    scores = _scores(index.matrices["bm25"], {t: float(c) for t, c in weights.items()})
+    order = bm25.top_k(scores, max(50, k * 5))
+    hits = [Hit(index.chunks[i], float(scores[i]), float(scores[i])) for i in order]
+    return collapse_sections(hits)[:k]
+
+
+class Searcher:
+    """The search facade the answer layer, the CLI and the web share."""
+
+    def __init__(self, index: Index, config: Config, lexicon: Lexicon | None = None):
+        self.index = index
+        self.config = config
+        self.lexicon = lexicon or load_lexicon()
+
+    def query(self, text: str) -> Query:
+        return analyze_query(text, self.index, self.config, self.lexicon)
+
+    def search(self, text: str, k: int = 10) -> tuple[Query, list[Hit]]:
+        q = self.query(text)
+        return q, rank(self.index, q, self.config, k)
+
+
+# --------------------------------------------------------------------------- follow-ups
+
+_FOLLOW_UP_RE = re.compile(
+    r"^\s*(and|what about|how about|but|also|same|ok(ay)?|then|so)\b|\b(it|that|this|those|these|there|them)\b",
+    re.I,
+)
+
+
+def contextualize(question: str, history: Sequence[str], config: Config) -> str:
+    """A full query for a short follow-up ("and on Proteus?", "how do I load it?").
+
+    The previous question supplies the topic; a cluster the follow-up names replaces the one the
+    previous question named. The server keeps no state: the page sends the history.
+    """
+    previous = next((h for h in reversed(history) if h and h.strip()), "")
+    if not previous:
+        return question
+    own = [t for t in analyze(question) if t not in _FOLLOW_UP_TERMS]
+    if len(own) > 4 and not _FOLLOW_UP_RE.match(question):
+        return question
+    if len(own) > 6:
+        return question
+    clusters = [*config.current_clusters, *config.retired_clusters]
+    named_now = [c for c in clusters if re.search(rf"\b{re.escape(c)}\b", question, re.I)]
+    base = previous
+    if named_now:
+        for c in clusters:
+            base = re.sub(rf"\b(on|in|for)?\s*\b{re.escape(c)}\b", " ", base, flags=re.I)
+    return f"{base.strip()} {question.strip()}"
+
+
+_FOLLOW_UP_TERMS = frozenset(analyze("and what about how about also same okay then so it that this those these there them on in"))
