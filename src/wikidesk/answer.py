@@ -212,9 +212,10 @@ def warnings_for(sections: list[tuple[Chunk, Section]], config: Config) -> list[
             if msg not in out:
                 out.append(msg)
         for term in config.retired_terms:
-            if re.search(rf"\b{re.escape(term)}\b", section.text, re.I) or term.lower() in " ".join(
-                section.heading_path
-            ).lower():
+            if (
+                re.search(rf"\b{re.escape(term)}\b", section.text, re.I)
+                or term.lower() in " ".join(section.heading_path).lower()
+            ):
                 msg = f"{term} has reached its end of life; prefer a current version."
                 if msg not in out:
                     out.append(msg)

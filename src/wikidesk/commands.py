@@ -22,13 +22,106 @@ _MODULE_PROSE_RE = re.compile(
     r"\bmodule(?:file)?s?\b[^.\n]{0,40}?[`*]*\s*([A-Za-z][\w.+-]*(?:/[\w.+-]+)+)", re.I
 )
 COMMAND_WORDS = frozenset(
-    """module ml conda source . export cd ls cp mv rm mkdir chmod chgrp ln cat less tail head echo
-    pip pip3 python python2 python3 ipython jupyter sbatch srun salloc squeue scancel sacct sinfo
-    scontrol seff sstat qsub qstat qdel git wget curl tar unzip gzip make cmake ./configure
-    configure mpirun mpiexec singularity apptainer R Rscript matlab julia java javac gcc g++
-    gfortran icc icpc ifort nvcc nvidia-smi ssh scp rsync sftp conda-env mamba virtualenv pipenv
-    setfacl getfacl du df quota find grep sed awk module-load ulimit env time nohup bash sh
-    spack apptainer xargs parallel ml module-avail""".split()
+    [
+        "module",
+        "ml",
+        "conda",
+        "source",
+        ".",
+        "export",
+        "cd",
+        "ls",
+        "cp",
+        "mv",
+        "rm",
+        "mkdir",
+        "chmod",
+        "chgrp",
+        "ln",
+        "cat",
+        "less",
+        "tail",
+        "head",
+        "echo",
+        "pip",
+        "pip3",
+        "python",
+        "python2",
+        "python3",
+        "ipython",
+        "jupyter",
+        "sbatch",
+        "srun",
+        "salloc",
+        "squeue",
+        "scancel",
+        "sacct",
+        "sinfo",
+        "scontrol",
+        "seff",
+        "sstat",
+        "qsub",
+        "qstat",
+        "qdel",
+        "git",
+        "wget",
+        "curl",
+        "tar",
+        "unzip",
+        "gzip",
+        "make",
+        "cmake",
+        "./configure",
+        "configure",
+        "mpirun",
+        "mpiexec",
+        "singularity",
+        "apptainer",
+        "R",
+        "Rscript",
+        "matlab",
+        "julia",
+        "java",
+        "javac",
+        "gcc",
+        "g++",
+        "gfortran",
+        "icc",
+        "icpc",
+        "ifort",
+        "nvcc",
+        "nvidia-smi",
+        "ssh",
+        "scp",
+        "rsync",
+        "sftp",
+        "conda-env",
+        "mamba",
+        "virtualenv",
+        "pipenv",
+        "setfacl",
+        "getfacl",
+        "du",
+        "df",
+        "quota",
+        "find",
+        "grep",
+        "sed",
+        "awk",
+        "module-load",
+        "ulimit",
+        "env",
+        "time",
+        "nohup",
+        "bash",
+        "sh",
+        "spack",
+        "apptainer",
+        "xargs",
+        "parallel",
+        "ml",
+        "module-avail",
+    ]
 )
 
 
@@ -58,7 +151,7 @@ def looks_like_command(line: str) -> bool:
     if not s or s.startswith(("http://", "https://")):
         return False
     first = s.split()[0]
-    return first in COMMAND_WORDS or first.startswith(("./", "~/", "/")) and len(s.split()) > 0
+    return first in COMMAND_WORDS or (first.startswith(("./", "~/", "/")) and len(s.split()) > 0)
 
 
 def commands_from_code(text: str) -> list[str]:
@@ -109,7 +202,9 @@ def section_commands(section: Section, section_no: int = -1) -> list[Command]:
         if block.kind == "code":
             found = commands_from_code(block.text)
             if not found and _mentions_modules(section, i):
-                found = [f"module load {x.strip()}" for x in block.text.split("\n") if is_modulefile(x.strip())]
+                found = [
+                    f"module load {x.strip()}" for x in block.text.split("\n") if is_modulefile(x.strip())
+                ]
             for cmd in found:
                 out.append(Command(cmd, section_no, placeholders(cmd), "code"))
         else:

@@ -32,9 +32,9 @@ class Config:
     workers: int = 2
     # BM25 and field weighting
     k1: float = 1.2
-    b: float = 0.75
-    title_weight: float = 2.0
-    heading_weight: float = 2.5
+    b: float = 0.5
+    title_weight: float = 6.0
+    heading_weight: float = 4.0
     body_weight: float = 1.0
     # chunking
     chunk_chars: int = 1600
@@ -46,6 +46,8 @@ class Config:
     rrf_k: int = 60
     synonym_weight: float = 0.5
     max_per_page: int = 2
+    page_weight: float = 0.0
+    coverage_exponent: float = 0.0
     cluster_boost: float = 0.35
     retired_penalty: float = 0.25
     current_clusters: tuple[str, ...] = ("Picotte",)
@@ -146,4 +148,4 @@ def settings_table() -> list[tuple[str, str, str]]:
     return rows
 
 
-__all__ = ["Config", "load_config", "settings_table", "field"]
+__all__ = ["Config", "field", "load_config", "settings_table"]

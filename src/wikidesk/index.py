@@ -39,10 +39,10 @@ class IndexParams:
     """What the stored weights depend on; a change in any of these means a rebuild."""
 
     k1: float = 1.2
-    b: float = 0.75
+    b: float = 0.5
     idf: str = "lucene"
-    title_weight: float = 2.0
-    heading_weight: float = 2.5
+    title_weight: float = 6.0
+    heading_weight: float = 4.0
     body_weight: float = 1.0
     chunk_chars: int = 1600
     chunk_overlap: int = 200

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from . import bm25
-from .analysis import analyze, char_ngrams, is_technical, raw_tokens, stem
+from .analysis import analyze, char_ngrams, raw_tokens, stem
 from .chunking import Chunk
 from .config import Config
 from .index import Index
@@ -53,7 +53,10 @@ class Hit:
 
 @dataclass(frozen=True)
 class Lexicon:
-    groups: tuple[tuple[tuple[str, ...], ...], ...]
+    """Groups of equivalent phrases. A member matches the query's analysed terms (so plurals and
+    stems match) or its raw words (so phrases made of stopwords, like "should I use", match)."""
+
+    groups: tuple[tuple[tuple[tuple[str, ...], tuple[str, ...]], ...], ...]
 
     @classmethod
     def parse(cls, text: str) -> Lexicon:
@@ -62,24 +65,36 @@ class Lexicon:
             line = line.split("#", 1)[0].strip()
             if not line:
                 continue
-            members = tuple(t for t in (tuple(analyze(m)) for m in line.split(",")) if t)
+            members = tuple(
+                (tuple(analyze(m)), tuple(raw_tokens(m))) for m in line.split(",") if raw_tokens(m)
+            )
             if len(members) > 1:
                 groups.append(members)
         return cls(tuple(groups))
 
-    def expand(self, terms: Sequence[str]) -> list[str]:
-        """Terms of every group member not already in the query, for each group it mentions."""
-        extra: list[str] = []
+    def expand(self, terms: Sequence[str], words: Sequence[str] = ()) -> dict[str, bool]:
+        """Terms of every group member not already in the query, for each group it mentions.
+
+        The value is True when the group was triggered by words the analyser drops ("should I
+        use"): then the expansion stands in for the user's own words and keeps full weight.
+        """
+        extra: dict[str, bool] = {}
         present = set(terms)
         for group in self.groups:
-            if any(_contains(terms, member) for member in group):
-                for member in group:
-                    extra.extend(t for t in member if t not in present and t not in extra)
+            by_terms = any(analysed and _contains(terms, analysed) for analysed, _ in group)
+            by_words = any(not analysed and _contains(words, raw) for analysed, raw in group)
+            if by_terms or by_words:
+                for analysed, _ in group:
+                    for t in analysed:
+                        if t not in present:
+                            extra[t] = extra.get(t, False) or (by_words and not by_terms)
         return extra
 
 
 def _contains(terms: Sequence[str], phrase: tuple[str, ...]) -> bool:
     n = len(phrase)
+    if n == 0:
+        return False
     if n == 1:
         return phrase[0] in terms
     return any(tuple(terms[i : i + n]) == phrase for i in range(len(terms) - n + 1))
@@ -113,10 +128,15 @@ def _edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
+def _correctable(word: str) -> bool:
+    """Words and names like `metabat2`, not version numbers or paths."""
+    return word.isalnum() and sum(c.isalpha() for c in word) >= 3
+
+
 def _spelling_table(index: Index) -> dict[str, list[int]]:
     table: dict[str, list[int]] = {}
     for tid, term in enumerate(index.terms):
-        if len(term) >= 3 and term.isalpha():
+        if _correctable(term):
             table.setdefault(term, []).append(tid)
             for d in _deletes(term):
                 table.setdefault(d, []).append(tid)
@@ -125,7 +145,7 @@ def _spelling_table(index: Index) -> dict[str, list[int]]:
 
 def correct(word: str, index: Index) -> str | None:
     """The frequent index term closest to an unknown word (edit distance 1, or 2 if long)."""
-    if len(word) < 4 or not word.isalpha():
+    if len(word) < 4 or not _correctable(word):
         return None
     table = index.cache("spelling", lambda: _spelling_table(index))
     candidates: set[int] = set(table.get(word, []))
@@ -162,17 +182,18 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
                 weights[vocab[term]] += 1.0
                 kept.append(term)
                 surface.append(tok)
-            elif not is_technical(term):
+            elif _correctable(term):
                 fixed = correct(term, index) or _correct_surface(tok, index)
                 if fixed and fixed in vocab:
                     corrections[tok] = fixed
                     weights[vocab[fixed]] += 0.8
                     kept.append(fixed)
     lexicon = lexicon or load_lexicon()
-    expansions = tuple(lexicon.expand(kept))
-    for term in expansions:
+    expanded = lexicon.expand(kept, raw_tokens(text))
+    expansions = tuple(expanded)
+    for term, strong in expanded.items():
         if term in vocab and vocab[term] not in weights:
-            weights[vocab[term]] = config.synonym_weight
+            weights[vocab[term]] = 1.0 if strong else config.synonym_weight
     grams = Counter(g for g in char_ngrams(text) if g in index.ngram_vocab)
     ngram_weights = _ngram_vector(grams, index)
     clusters = tuple(
@@ -241,36 +262,97 @@ def _rrf(scores: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+def _chunk_clusters(index: Index) -> list[tuple[str, bool]]:
+    """(cluster, explicit): explicit when a heading or the title names it, not just the page text."""
+    out = []
+    for c in index.chunks:
+        named = bool(c.cluster) and any(
+            re.search(rf"\b{re.escape(c.cluster)}\b", h, re.I) for h in (c.title, *c.heading_path)
+        )
+        out.append((c.cluster.lower(), named))
+    return out
+
+
 def cluster_factors(index: Index, query: Query, config: Config) -> np.ndarray:
-    """Prefer the cluster the question names; with none named, prefer current clusters."""
-    key = "cluster_ids"
-    names = index.cache(key, lambda: [c.cluster.lower() for c in index.chunks])
+    """Prefer the cluster the question names; with none named, prefer current clusters.
+
+    A section under a cluster's heading gets the full boost or penalty; a section that is only
+    on a page about one cluster gets half, since the page may still hold general advice.
+    """
+    clusters = index.cache("chunk_clusters", lambda: _chunk_clusters(index))
     named = {c.lower() for c in query.clusters}
     retired = {c.lower() for c in config.retired_clusters}
-    factors = np.ones(len(names))
-    for i, cluster in enumerate(names):
+    factors = np.ones(len(clusters))
+    for i, (cluster, explicit) in enumerate(clusters):
         if not cluster:
             continue
+        scale = 1.0 if explicit else 0.5
         if named:
-            factors[i] = 1.0 + config.cluster_boost if cluster in named else 1.0 - config.retired_penalty
+            change = config.cluster_boost if cluster in named else -config.retired_penalty
+            factors[i] = 1.0 + scale * change
         elif cluster in retired:
-            factors[i] = 1.0 - config.retired_penalty
+            factors[i] = 1.0 - scale * config.retired_penalty
     return factors
 
 
-def rank(
-    index: Index, query: Query, config: Config, k: int = 10, lexical_matrix: str = "bm25f"
-) -> list[Hit]:
+def rank(index: Index, query: Query, config: Config, k: int = 10, lexical_matrix: str = "bm25f") -> list[Hit]:
     """Sections ranked for the query: best chunk per section, at most `max_per_page` per page
     in the top unless nothing else matched."""
     if query.empty:
         return []
     lexical = _scores(index.matrices[lexical_matrix], query.terms)
     chars = _scores(index.matrices["chars"], query.ngrams) if query.ngrams else np.zeros(index.n_chunks)
-    fused = fuse(lexical, chars, config) * cluster_factors(index, query, config)
+    fused = fuse(lexical, chars, config)
+    fused = fused * cluster_factors(index, query, config)
+    if config.coverage_exponent:
+        fused = fused * coverage(index, query) ** config.coverage_exponent
+    if config.page_weight:
+        fused = fused + config.page_weight * page_evidence(index, fused)
     order = bm25.top_k(fused, max(50, k * 5))
     hits = [Hit(index.chunks[i], float(fused[i]), float(lexical[i]), float(chars[i])) for i in order]
     return diversify(collapse_sections(hits), k, config.max_per_page)
+
+
+def coverage(index: Index, query: Query) -> np.ndarray:
+    """Share of the question's own idf mass each chunk contains: a section that mentions most of
+    what was asked beats one that repeats a single word many times."""
+    own = {t: w for t, w in query.terms.items() if w >= 0.8}
+    if not own:
+        return np.ones(index.n_chunks)
+    idf = index.cache("idf", lambda: bm25.idf_lucene(index.df, index.n_chunks))
+    postings = index.matrices["bm25f"]
+    mass = np.zeros(index.n_chunks)
+    total = 0.0
+    for t, w in own.items():
+        docs, _ = postings.column(t)
+        weight = min(w, 1.0) * idf[t]
+        mass[docs] += weight
+        total += weight
+    return (mass + 0.05 * total) / (1.05 * total)
+
+
+def page_evidence(index: Index, scores: np.ndarray, depth: int = 3) -> np.ndarray:
+    """For each chunk, the summed score of its page's best `depth` chunks: a page that answers
+    the question in several places is likelier the right page than one lucky paragraph."""
+    pages = index.cache("chunk_pages", lambda: _page_ids(index))
+    candidates = bm25.top_k(scores, 200)
+    if not len(candidates):
+        return np.zeros_like(scores)
+    per_page: dict[int, list[float]] = {}
+    for i in candidates.tolist():
+        per_page.setdefault(int(pages[i]), []).append(float(scores[i]))
+    totals = np.zeros(int(pages.max()) + 1)
+    for p, vals in per_page.items():
+        totals[p] = sum(sorted(vals, reverse=True)[:depth])
+    top = totals.max() or 1.0
+    out = np.zeros_like(scores)
+    out[candidates] = totals[pages[candidates]] / top * scores.max()
+    return out
+
+
+def _page_ids(index: Index) -> np.ndarray:
+    ids: dict[str, int] = {}
+    return np.array([ids.setdefault(c.page, len(ids)) for c in index.chunks], dtype=np.int64)
 
 
 def collapse_sections(hits: Sequence[Hit]) -> list[Hit]:
@@ -356,4 +438,6 @@ def contextualize(question: str, history: Sequence[str], config: Config) -> str:
     return f"{base.strip()} {question.strip()}"
 
 
-_FOLLOW_UP_TERMS = frozenset(analyze("and what about how about also same okay then so it that this those these there them on in"))
+_FOLLOW_UP_TERMS = frozenset(
+    analyze("and what about how about also same okay then so it that this those these there them on in")
+)
