@@ -71,10 +71,15 @@ def length_norm(doc_len: np.ndarray, b: float) -> np.ndarray:
 def bm25_weights(counts: Postings, k1: float, b: float, idf_kind: str = "lucene") -> Postings:
     """Okapi BM25 weight of every (chunk, term) pair."""
     doc_len = counts.row_sums()
-    norm = length_norm(doc_len, b)[counts.indices]
     tf = counts.data.astype(np.float64)
-    weights = idf(counts.df(), counts.n_docs, idf_kind)[counts.term_ids()]
-    return counts.with_data(weights * tf * (k1 + 1) / (tf + k1 * norm))
+    weights = _per_value(counts, idf(counts.df(), counts.n_docs, idf_kind))
+    weights *= tf
+    weights *= k1 + 1
+    denom = length_norm(doc_len, b)[counts.indices]
+    denom *= k1
+    denom += tf
+    weights /= denom
+    return counts.with_data(weights)
 
 
 def bm25f_weights(
@@ -95,10 +100,19 @@ def tfidf_weights(counts: Postings) -> Postings:
     """Sublinear tf times smooth idf, rows L2-normalised: cosine similarity by dot product."""
     n = counts.n_docs
     idf_s = np.log((1 + n) / (1 + counts.df())) + 1.0
-    data = (1.0 + np.log(counts.data.astype(np.float64))) * idf_s[counts.term_ids()]
-    norms = np.sqrt(np.bincount(counts.indices, weights=data * data, minlength=n))
+    data = np.log(counts.data.astype(np.float64))
+    data += 1.0
+    data *= _per_value(counts, idf_s)
+    norms = np.sqrt(np.bincount(counts.indices, weights=np.square(data), minlength=n))
     norms[norms == 0] = 1.0
-    return counts.with_data(data / norms[counts.indices])
+    data /= norms[counts.indices]
+    return counts.with_data(data)
+
+
+def _per_value(postings: Postings, per_term: np.ndarray) -> np.ndarray:
+    """A per-term value repeated for every stored value of its column (a float copy, without
+    the int64 column-index array `term_ids` would make first)."""
+    return np.repeat(np.asarray(per_term, dtype=np.float64), np.diff(postings.indptr))
 
 
 def smooth_idf(df: np.ndarray, n_docs: int) -> np.ndarray:
