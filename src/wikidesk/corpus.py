@@ -76,6 +76,7 @@ class Page:
     sections: tuple[Section, ...]
     permalink: str = ""
     redirect: str | None = None
+    redirect_anchor: str = ""
     sha256: str = ""
     size: int = 0
 
@@ -169,9 +170,7 @@ def load_corpus(
         if not any(s.blocks for s in page.sections) and page.redirect is None:
             corpus.skipped.append(Skipped(rel, "no text after parsing"))
             continue
-        corpus.pages.append(
-            replace(page, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
-        )
+        corpus.pages.append(replace(page, sha256=hashlib.sha256(data).hexdigest(), size=len(data)))
     resolve_links(corpus.pages)
     return corpus
 
@@ -297,7 +296,8 @@ def parse_page(text: str, page_id: str, path: str = "") -> tuple[Page, list[str]
         markdown=body,
         sections=tuple(sections),
         permalink=meta.get("permalink", ""),
-        redirect=redirect,
+        redirect=split_wikilink(redirect)[0] if redirect else None,
+        redirect_anchor=split_wikilink(redirect)[1] if redirect else "",
     )
     return page, notes
 
@@ -307,13 +307,14 @@ def _has_text(lines: list[str]) -> bool:
 
 
 def _find_redirect(lines: list[str]) -> str | None:
+    """The raw target (`Python_Packages#Python_2_End_of_Life`) of a bare redirect page."""
     content = [line for line in lines if line.strip()]
     if content and len(content) <= 2:
         m = _REDIRECT_RE.match(content[0])
         if m:
             link = WIKILINK_RE.search(m.group(1))
             target = link.group(2) if link else m.group(1).strip("[] ")
-            return split_wikilink(target)[0] or None
+            return target.strip().lstrip("/") or None
     return None
 
 
@@ -366,12 +367,17 @@ def _unique_anchor(slug: str, used: dict[str, int]) -> str:
     return slug if n == 1 else f"{slug}-{n}"
 
 
+_MEDIA_RE = re.compile(r"\s*<?/?(file|image|media):", re.I)
+
+
 def _links(md: str) -> list[Link]:
+    """Wikilinks to pages; images and File:/Image: links point at nothing worth opening."""
     links = []
     for m in WIKILINK_RE.finditer(md):
         text, url, title = m.group(1), m.group(2), m.group(3)
-        if is_wikilink(url, title) and not re.match(r"/?(wikipedia|file|image):", url, re.I):
-            links.append(Link(text=inline_to_text(text), target=url))
+        media = md[m.start() - 1 : m.start()] == "!" or _MEDIA_RE.match(text) or _MEDIA_RE.match(url)
+        if is_wikilink(url, title) and not media and not re.match(r"/?wikipedia:", url, re.I):
+            links.append(Link(text=" ".join(inline_to_text(text).split()), target=url))
     return links
 
 
@@ -524,12 +530,14 @@ def _tables_to_rows(lines: list[str]) -> list[str]:
     joined = "\n".join(lines)
     if "<table" not in joined.lower():
         return lines
+
     def rows(m: re.Match[str]) -> str:
         t = re.sub(r"\s*\n\s*", " ", m.group(0))
         t = re.sub(r"<tr[^>]*>", "\n|", t, flags=re.I)
         t = re.sub(r"</t[dh]>", " |", t, flags=re.I)
         t = re.sub(r"</?(table|tbody|thead|tr|td|th|caption)[^>]*>", "", t, flags=re.I)
         return t + "\n"
+
     return re.sub(r"<table.*?</table>", rows, joined, flags=re.I | re.S).split("\n")
 
 
@@ -537,11 +545,28 @@ def _tables_to_rows(lines: list[str]) -> list[str]:
 
 
 def resolve_links(pages: list[Page]) -> None:
-    """Point each wikilink at a page of this corpus when one matches its target."""
+    """Point each wikilink and redirect at a page of this corpus when one matches its target;
+    a link to a redirect page ends at the page it redirects to."""
     resolve = link_resolver(pages)
+    redirects: dict[str, tuple[str, str]] = {}
+    for idx, p in enumerate(pages):
+        hit = resolve(p.redirect) if p.redirect else None
+        if hit and hit[0] != p.id:
+            pages[idx] = p = replace(p, redirect=hit[0], redirect_anchor=p.redirect_anchor or hit[1])
+            redirects[p.id] = (hit[0], p.redirect_anchor)
+
+    def final(target: str) -> tuple[str, str] | None:
+        hit = resolve(target)
+        for _ in range(5):
+            if not hit or hit[0] not in redirects:
+                break
+            page, anchor = redirects[hit[0]]
+            hit = (page, hit[1] or anchor)
+        return hit
+
     for idx, p in enumerate(pages):
         sections = tuple(
-            replace(s, links=tuple(_resolved(link, resolve) for link in s.links)) for s in p.sections
+            replace(s, links=tuple(_resolved(link, final) for link in s.links)) for s in p.sections
         )
         pages[idx] = replace(p, sections=sections)
 

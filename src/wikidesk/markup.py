@@ -17,9 +17,13 @@ _QUOTES = {ord("\u2018"): "'", ord("\u2019"): "'", ord("\u201c"): '"', ord("\u20
 
 WIKILINK_RE = re.compile(r'\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]*)>?(?:\s+"([^"]*)")?\s*\)')
 _IMAGE_RE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_FILE_LINK_RE = re.compile(r"\[(?:File|Image|Media):[^\]]*\](?:\([^)]*\))?", re.I)
+_FILE_LINK_RE = re.compile(
+    r"\[(?:File|Image|Media):[^\]]*\](?:\([^)]*\))?|\[[^\[\]]*\]\(\s*/?(?:File|Image|Media):[^)]*\)", re.I
+)
+_EMPH_CODE_RE = re.compile(r"(\*{1,2}|_{1,2})(`[^`]+`)\1")
 _AUTOLINK_RE = re.compile(r"<((?:https?|ftp|mailto):[^>\s]+)>")
-_FOOTNOTE_RE = re.compile(r"(?<![\w\]])\[(\d{1,3})\](?![(:\[])")
+# `[3]` after a word, a bracket or another marker (`numpy[7]`, `2020[2][3]`), never a link.
+_FOOTNOTE_RE = re.compile(r"(?<![!\\])\[(\d{1,3})\](?!\(|:[ \t]*(?:https?://|/|<))")
 _STRIKE_RE = re.compile(r"<(strike|s|del)>(.*?)</\1>|~~(.+?)~~", re.I | re.S)
 _TAG_RE = re.compile(r"</?[a-zA-Z][^<>]*?/?>")
 _COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
@@ -94,6 +98,8 @@ def inline_to_text(md: str, placeholders: bool = False) -> str:
     if placeholders:
         s = re.sub(r"\*`([^`]+)`\*", r"`<\1>`", s)
         s = re.sub(r"\*([A-Za-z_][\w-]*)\*", r"<\1>", s)
+    else:
+        s = _EMPH_CODE_RE.sub(r"\2", s)
     s = _FILE_LINK_RE.sub("", s)
     s = _IMAGE_RE.sub(r"\1", s)
     s = WIKILINK_RE.sub(lambda m: m.group(1), s)
