@@ -1,0 +1,108 @@
+"""Technical tokens survive analysis whole and by parts, in the analyser and through the index."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from wikidesk import bm25
+from wikidesk.analysis import analyze, raw_tokens
+from wikidesk.corpus import parse_page
+from wikidesk.index import IndexParams, build_index
+
+TECH_PAGE = """---
+title: Toolbox
+---
+
+Load the interpreter with `module load python/gcc/3.10` before anything else.
+
+## Packages
+
+Install with `pip install --user requests[security]` into your home directory.
+
+## Cores
+
+Call os.sched_getaffinity to count the cores you were given.
+
+## Unrelated
+
+Scratch is swept every week; user directories are backed up nightly.
+
+## Other Versions
+
+An older interpreter, python/intel/2020.4, remains for existing workflows.
+"""
+
+# query -> the heading of the section that must be found
+PARTS = {
+    "python/gcc/3.10": "",
+    "gcc": "",
+    "3.10": "",
+    "--user": "Packages",
+    "requests[security]": "Packages",
+    "requests": "Packages",
+    "security": "Packages",
+    "os.sched_getaffinity": "Cores",
+    "sched_getaffinity": "Cores",
+    "getaffinity": "Cores",
+    "affinity of os.sched_getaffinity": "Cores",
+}
+
+
+@pytest.mark.parametrize(
+    ("token", "parts"),
+    [
+        ("python/gcc/3.10", ["python/gcc/3.10", "python", "gcc", "3.10"]),
+        ("--user", ["--user", "user"]),
+        ("os.sched_getaffinity", ["os.sched_getaffinity", "os", "sched_getaffinity", "sched", "getaffin"]),
+        ("requests[security]", ["requests[security]", "request", "secur"]),
+    ],
+)
+def test_technical_token_kept_whole_and_split_into_parts(token, parts):
+    terms = analyze(f"with {token}.")
+    assert terms[0] == token
+    for part in parts:
+        assert part in terms, (part, terms)
+
+
+def test_version_number_stays_one_term():
+    assert "3.10" in analyze("Python 3.10 is the default")
+    assert raw_tokens("python/gcc/3.10.") == ["python/gcc/3.10"]
+
+
+def test_ordinary_words_are_stemmed_and_stopped():
+    assert analyze("the packages are installing") == ["packag", "instal"]
+
+
+@pytest.fixture(scope="module")
+def tech_index():
+    page, _ = parse_page(TECH_PAGE, "toolbox")
+    return build_index([page], IndexParams())
+
+
+@pytest.mark.parametrize("query", sorted(PARTS))
+def test_search_for_whole_token_or_part_finds_its_chunk(tech_index, query):
+    vocab = tech_index.vocab
+    weights = Counter(vocab[t] for t in analyze(query) if t in vocab)
+    assert weights, f"no term of {query!r} is in the index"
+    scores = bm25.score(
+        tech_index.matrices["bm25f"],
+        np.array(list(weights), dtype=np.int64),
+        np.array(list(weights.values()), dtype=np.float64),
+    )
+    best = tech_index.chunks[int(np.argmax(scores))]
+    assert best.heading == PARTS[query], (
+        query,
+        [(c.heading, s) for c, s in zip(tech_index.chunks, scores, strict=True)],
+    )
+
+
+def test_whole_modulefile_outranks_a_sibling_sharing_parts(tech_index):
+    vocab = tech_index.vocab
+    terms = [vocab[t] for t in analyze("python/gcc/3.10") if t in vocab]
+    scores = bm25.score(tech_index.matrices["bm25"], np.array(terms), np.ones(len(terms)))
+    ranked = [tech_index.chunks[i].heading for i in bm25.top_k(scores, 5)]
+    assert ranked[0] == ""
+    assert "Other Versions" in ranked

@@ -1,0 +1,183 @@
+"""BM25 exactness: wikidesk's plain BM25 equals rank-bm25's BM25Okapi on the same tokens, on the
+seed page and on generated text; BM25F and TF-IDF equal the formulas they document."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rank_bm25 import BM25Okapi
+
+from wikidesk import bm25
+from wikidesk.analysis import analyze
+from wikidesk.corpus import load_corpus, parse_page
+from wikidesk.index import Index, IndexParams, build_index
+from wikidesk.search import plain_bm25
+
+ROOT = Path(__file__).resolve().parents[1]
+OKAPI = IndexParams(idf="okapi", k1=1.5, b=0.75)
+
+
+def chunk_tokens(index: Index) -> list[list[str]]:
+    """The token list of each chunk, field by field as build_index analyses them."""
+    return [analyze(c.title) + analyze(c.headings) + analyze(c.body) for c in index.chunks]
+
+
+def wikidesk_scores(index: Index, query: list[str]) -> np.ndarray:
+    vocab = index.vocab
+    counts = Counter(vocab[t] for t in query if t in vocab)
+    terms = np.array(list(counts), dtype=np.int64)
+    weights = np.array(list(counts.values()), dtype=np.float64)
+    return bm25.score(index.matrices["bm25"], terms, weights)
+
+
+def assert_matches_oracle(index: Index, queries: list[list[str]]) -> None:
+    oracle = BM25Okapi(chunk_tokens(index), k1=OKAPI.k1, b=OKAPI.b, epsilon=0.25)
+    for query in queries:
+        expected = oracle.get_scores(query)
+        assert np.any(expected != 0), query
+        np.testing.assert_allclose(
+            wikidesk_scores(index, query), expected, rtol=1e-9, atol=0, err_msg=str(query)
+        )
+
+
+@pytest.fixture(scope="module")
+def seed_index() -> Index:
+    corpus = load_corpus(ROOT / "corpus")
+    return build_index(corpus.pages, OKAPI)
+
+
+SEED_QUESTIONS = [
+    "which Python should I use on Picotte?",
+    "python python python venv",
+    "module load python/gcc/3.10",
+    "pip install --user requests[security]",
+    "conda activate environment on proteus",
+    "os.sched_getaffinity cores numba",
+    "xylophonic quarkbrew python",
+]
+
+
+def test_bm25_equals_rank_bm25_on_seed_page(seed_index):
+    assert_matches_oracle(seed_index, [analyze(q) for q in SEED_QUESTIONS])
+
+
+def test_absent_query_terms_score_zero(seed_index):
+    assert not wikidesk_scores(seed_index, ["xylophonic", "quarkbrew"]).any()
+
+
+def test_plain_bm25_baseline_scores_are_oracle_scores(seed_index):
+    query = "python virtual environments venv"
+    oracle = BM25Okapi(chunk_tokens(seed_index), k1=1.5, b=0.75).get_scores(analyze(query))
+    hits = plain_bm25(seed_index, query, k=5)
+    assert hits
+    for hit in hits:
+        assert hit.score == pytest.approx(oracle[hit.chunk.id], rel=1e-9)
+    assert hits[0].chunk.id == int(np.argmax(oracle))
+
+
+def _random_pages(seed: int, n_pages: int = 40):
+    rng = random.Random(seed)
+    letters = "bcdfghjklmnprstvz"
+    words = ["".join(rng.choice(letters) + rng.choice("aeiou") for _ in range(3)) for _ in range(400)]
+    weights = [1.0 / (rank + 1) for rank in range(len(words))]
+
+    def sentence(n: int) -> str:
+        return " ".join(rng.choices(words, weights=weights, k=n))
+
+    pages = []
+    for p in range(n_pages):
+        parts = [f"---\ntitle: {sentence(rng.randint(1, 3))}\n---\n", sentence(rng.randint(0, 30))]
+        for _ in range(rng.randint(0, 4)):
+            parts.append(f"## {sentence(rng.randint(1, 4))}\n\n{sentence(rng.randint(1, 400))}")
+        page, _ = parse_page("\n\n".join(parts) + "\n", f"p{p}")
+        pages.append(page)
+    return pages, words, rng
+
+
+@pytest.mark.parametrize("seed", [7, 2024])
+def test_bm25_equals_rank_bm25_on_generated_text(seed):
+    pages, words, rng = _random_pages(seed)
+    index = build_index(pages, OKAPI)
+    tokens = chunk_tokens(index)
+    df = Counter(t for doc in tokens for t in set(doc))
+    assert any(n > len(tokens) / 2 for n in df.values()), "no negative-idf term: the floor is untested"
+    common = [t for t, _ in df.most_common(3)]
+    queries = [analyze(" ".join(rng.sample(words, rng.randint(1, 6)))) for _ in range(25)]
+    queries = [q for q in queries if set(q) & set(df)]
+    queries += [common, common + common[:1] * 3, [*analyze(words[5]) * 2, "zzzabsent", "qqqnothing"]]
+    assert_matches_oracle(index, queries)
+
+
+def test_tfidf_rows_are_unit_length():
+    pages, _, _ = _random_pages(3, n_pages=10)
+    index = build_index(pages, OKAPI)
+    for name in ("tfidf", "chars"):
+        p = index.matrices[name]
+        norms = np.sqrt(np.bincount(p.indices, weights=p.data**2, minlength=p.n_docs))
+        np.testing.assert_allclose(norms[norms > 0], 1.0, rtol=1e-12)
+        assert (norms > 0).sum() == index.n_chunks
+
+
+TINY = [
+    (
+        "gpu",
+        "---\ntitle: GPU Jobs\n---\n\nAsk for a gpu with gres.\n\n## Picotte GPU\n\nFour gpu per node, gpu gpu.\n",
+    ),
+    (
+        "py",
+        "---\ntitle: Python\n---\n\nLoad python first.\n\n## Virtual environments\n\nA venv keeps python packages apart.\n",
+    ),
+    ("scratch", "---\ntitle: Scratch\n---\n\nFiles on scratch are removed after a month of idle time.\n"),
+]
+
+
+def _direct_bm25f(index: Index, params: IndexParams) -> dict[tuple[int, str], float]:
+    """Per (chunk, term) BM25F weight, straight from the formula bm25f_weights documents."""
+    fields = {
+        "title": ([analyze(c.title) for c in index.chunks], params.title_weight),
+        "heading": ([analyze(c.headings) for c in index.chunks], params.heading_weight),
+        "body": ([analyze(c.body) for c in index.chunks], params.body_weight),
+    }
+    n = index.n_chunks
+    avg = {f: (sum(map(len, docs)) / n) or 1.0 for f, (docs, _) in fields.items()}
+    df = Counter(t for d in range(n) for t in {t for docs, _ in fields.values() for t in docs[d]})
+    out = {}
+    for d in range(n):
+        pseudo: Counter[str] = Counter()
+        for f, (docs, weight) in fields.items():
+            norm = 1 - params.b + params.b * len(docs[d]) / avg[f]
+            for term, tf in Counter(docs[d]).items():
+                pseudo[term] += weight * tf / norm
+        for term, tf in pseudo.items():
+            if params.idf == "lucene":
+                idf = math.log(1 + (n - df[term] + 0.5) / (df[term] + 0.5))
+            else:
+                idf = math.log(n - df[term] + 0.5) - math.log(df[term] + 0.5)
+            out[d, term] = idf * tf * (params.k1 + 1) / (tf + params.k1)
+    return out
+
+
+def test_bm25f_equals_direct_formula_on_tiny_corpus():
+    params = IndexParams(k1=1.3, b=0.6, idf="lucene", title_weight=3.0, heading_weight=2.0, body_weight=1.0)
+    pages = [parse_page(text, pid)[0] for pid, text in TINY]
+    index = build_index(pages, params)
+    expected = _direct_bm25f(index, params)
+    p = index.matrices["bm25f"]
+    got = {}
+    for t, term in enumerate(index.terms):
+        docs, vals = p.column(t)
+        for d, v in zip(docs.tolist(), vals.tolist(), strict=True):
+            got[d, term] = v
+    assert got.keys() == expected.keys()
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, rel=1e-12), key
+    query = analyze("gpu python venv")
+    ids = np.array([index.vocab[t] for t in query])
+    scores = bm25.score(p, ids, np.ones(len(ids)))
+    for d in range(index.n_chunks):
+        assert scores[d] == pytest.approx(sum(expected.get((d, t), 0.0) for t in query), rel=1e-12)
