@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .analysis import analyze, raw_tokens
+from .analysis import analyze, char_ngrams, raw_tokens
 from .chunking import Chunk
 from .commands import Command, section_commands
 from .config import Config
-from .corpus import Section
+from .corpus import Block, Section
 from .index import Index
 from .markup import slugify
 from .search import Hit, Query
@@ -35,6 +35,7 @@ class Sentence:
     section_rank: int
     position: int
     score: float
+    block: int = 0
 
 
 def split_sentences(text: str) -> list[str]:
@@ -109,29 +110,89 @@ def _idf_table(index: Index) -> list[float]:
     return [math.log1p((n - d + 0.5) / (d + 0.5)) for d in index.df.tolist()]
 
 
+_CONTINUES_RE = re.compile(
+    r"^(instead|or|otherwise|then|however|alternatively|also|e\.g\.|for example)\b", re.I
+)
+
+
+def answer_units(section: Section, chunk: Chunk) -> list[tuple[int, str]]:
+    """(block index, text) units an answer is built from: sentences, list items, table rows.
+
+    A sentence that introduces something (ends with ':' or runs on without a full stop) takes
+    the list items or the short code line that follow it, and a paragraph starting in lower case
+    continues the sentence before it, so a unit reads as a whole statement.
+    """
+    start, end = chunk.blocks
+    blocks = section.blocks[start:end]
+    units: list[tuple[int, str]] = []
+    skip_until = -1
+    for bi, block in enumerate(blocks):
+        if bi <= skip_until or block.kind == "code" or block.obsolete:
+            continue
+        pieces = split_sentences(block.text) if block.kind in ("para", "quote") else [block.text]
+        pieces = [p for p in pieces if not _struck(p, section)]
+        if not pieces:
+            continue
+        if block.kind == "para" and units and pieces[0][:1].islower() and units[-1][0] == bi - 1:
+            _, prev = units.pop()
+            pieces[0] = f"{prev} {pieces[0]}"
+        for pi, piece in enumerate(pieces):
+            text = piece
+            if pi == len(pieces) - 1 and _introduces(piece):
+                text, skip_until = _introduced(piece, blocks, bi)
+            units.append((bi, text))
+    return units
+
+
+def _introduces(sentence: str) -> bool:
+    """Ends with ':' or 'e.g.', or runs on without a full stop: what follows completes it."""
+    s = sentence.rstrip()
+    return bool(re.search(r"(:|\be\.g\.|\bi\.e\.|\bsuch as)$", s, re.I)) or not re.search(
+        r"[.!?)\]]['\"]?$", s
+    )
+
+
+def _introduced(lead: str, blocks: tuple[Block, ...], bi: int, limit: int = 6, chars: int = 360):
+    """The lead sentence with the items or code line it introduces; and the last block used."""
+    items: list[str] = []
+    last = bi
+    for j in range(bi + 1, len(blocks)):
+        block = blocks[j]
+        if block.obsolete:
+            break
+        if block.kind == "code":
+            if not items and len(block.text) <= 160 and block.text.count("\n") <= 1:
+                items.append(block.text.replace("\n", "; "))
+            break
+        if block.kind not in ("item", "row"):
+            if block.kind == "para" and block.text[:1].islower() and items:
+                items[-1] = f"{items[-1]} {block.text}"
+                last = j
+            break
+        if len(items) >= limit or sum(len(i) for i in items) + len(block.text) > chars:
+            items.append("…")
+            break
+        items.append(block.text)
+        last = j
+    if not items:
+        return lead, bi
+    return f"{lead} {'; '.join(items)}", last
+
+
 def candidate_sentences(
     section: Section, chunk: Chunk, citation: int, rank: int, weights: dict[str, float]
 ) -> list[Sentence]:
+    """Every answer unit of the chunk, scored by the idf mass of the question's terms it holds."""
     out: list[Sentence] = []
-    start, end = chunk.blocks
-    pos = 0
-    for block in section.blocks[start:end]:
-        if block.kind == "code" or block.obsolete:
-            continue
-        pieces = split_sentences(block.text) if block.kind in ("para", "quote") else [block.text]
-        for piece in pieces:
-            if _struck(piece, section):
-                continue
-            terms = set(analyze(piece))
-            matched = sum(w for t, w in weights.items() if t in terms)
-            length = max(len(raw_tokens(piece)), 1)
-            score = matched / (1.0 + 0.02 * max(0, length - 25))
-            score *= 1.0 / (1.0 + 0.5 * rank)
-            score *= 1.0 + 0.15 / (1 + pos)
-            if length < 3:
-                score *= 0.5
-            out.append(Sentence(piece, citation, rank, pos, score))
-            pos += 1
+    for pos, (bi, text) in enumerate(answer_units(section, chunk)):
+        terms = set(analyze(text))
+        matched = sum(w for t, w in weights.items() if t in terms)
+        length = max(len(raw_tokens(text)), 1)
+        score = matched / (1.0 + 0.015 * max(0, length - 30))
+        score *= 1.0 + 0.1 / (1 + pos)
+        if length < 3:
+            score *= 0.5
+        out.append(Sentence(text, citation, rank, pos, score, bi))
     return out
 
 
@@ -139,21 +200,29 @@ def _struck(text: str, section: Section) -> bool:
     return any(len(s) > 15 and s[:40] in text for s in section.obsolete)
 
 
-def choose_sentences(candidates: list[Sentence], limit: int) -> list[Sentence]:
-    """The best sentence and up to `limit - 1` more that score close to it, in reading order."""
-    if not candidates:
+def choose_sentences(candidates: list[Sentence], limit: int, budget: int = 420) -> list[Sentence]:
+    """The answer comes from the best section: its best unit, the unit after it when that one
+    goes on with the thought ('Instead, ...'), then other units of the section that score close.
+    Another section is used only when it clearly beats the top one."""
+    scored = [s for s in candidates if s.score > 0]
+    if not scored:
         return []
-    ranked = sorted(candidates, key=lambda s: -s.score)
-    best = ranked[0]
-    if best.score <= 0:
-        return []
+    best_other = max((s.score for s in scored if s.section_rank > 0), default=0.0)
+    best_top = max((s.score for s in scored if s.section_rank == 0), default=0.0)
+    rank = 0 if best_top >= 0.6 * best_other else min(s.section_rank for s in scored if s.score == best_other)
+    units = [s for s in candidates if s.section_rank == rank]
+    best = max(units, key=lambda s: s.score)
     chosen = [best]
-    for s in ranked[1:]:
+    nxt = next((s for s in units if s.position == best.position + 1), None)
+    if nxt and (_CONTINUES_RE.match(nxt.text) or nxt.score >= 0.3 * best.score):
+        chosen.append(nxt)
+    for s in sorted(units, key=lambda s: -s.score):
         if len(chosen) >= limit:
             break
-        if s.score >= 0.6 * best.score and s.text not in {c.text for c in chosen}:
+        size = sum(len(c.text) for c in chosen)
+        if s not in chosen and s.score >= 0.5 * best.score and size + len(s.text) <= budget:
             chosen.append(s)
-    return sorted(chosen, key=lambda s: (s.section_rank, s.position))
+    return sorted(chosen, key=lambda s: s.position)
 
 
 # --------------------------------------------------------------------------- commands
@@ -173,30 +242,76 @@ def rank_commands(commands: list[Command], weights: dict[str, float], limit: int
 # --------------------------------------------------------------------------- confidence
 
 
-def confidence(query: Query, hits: list[Hit], index: Index, unknown: int) -> float:
-    """How much of the question's idf mass the best section covers, discounted for words the
-    wiki never uses; calibrated on the evaluation set's unanswerable questions."""
+# Logistic model over the features below, fit on the tuning split of tests/eval/questions.jsonl
+# (answerable vs. unanswerable, balanced classes); notebooks/retrieval_evaluation.ipynb refits it.
+CONFIDENCE_WEIGHTS = (1.497, 1.65, 2.955, -1.668, 1.317, -2.432)
+CONFIDENCE_BIAS = -12.335
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why an answer is (not) trusted; each value is cheap to compute from the top hit."""
+
+    coverage: float  # share of the question's own idf mass found in the top section
+    title_match: float  # best idf of a question term in the top section's title or headings
+    lexical: float  # the top section's BM25F score
+    unknown: int  # words of the question the wiki never uses (after spelling correction)
+    known: int  # distinct question terms the wiki does use
+    novelty: float  # how unlike any wiki word the unknown words look (character n-grams)
+
+    def features(self) -> tuple[float, ...]:
+        return (
+            self.coverage,
+            self.title_match,
+            math.log1p(self.lexical),
+            float(min(self.unknown, 3)),
+            float(min(self.known, 6)),
+            self.novelty,
+        )
+
+
+def evidence(query: Query, hits: list[Hit], index: Index) -> Evidence:
+    idf = index.cache("idf_lookup", lambda: _idf_table(index))
+    top_idf = max(idf, default=1.0) or 1.0
+    own = {t: w for t, w in query.terms.items() if w >= 0.8}
+    novelty = sum(_novelty(w, index) for w in query.unknown)
+    if not hits or not own:
+        return Evidence(0.0, 0.0, 0.0, len(query.unknown), len(own), novelty)
+    top = hits[0].chunk
+    body = index.cache(f"chunkterms:{top.id}", lambda: set(analyze(top.text)))
+    heads = index.cache(
+        f"chunkheads:{top.id}", lambda: set(analyze(" ".join((top.title, *top.heading_path))))
+    )
+    total = sum(idf[t] for t in own)
+    covered = sum(idf[t] for t in own if index.terms[t] in body)
+    titled = [idf[t] for t in own if index.terms[t] in heads]
+    return Evidence(
+        coverage=covered / total if total else 0.0,
+        title_match=max(titled, default=0.0) / top_idf,
+        lexical=hits[0].lexical,
+        unknown=len(query.unknown),
+        known=len(own),
+        novelty=novelty,
+    )
+
+
+def _novelty(word: str, index: Index) -> float:
+    grams = [g for g in char_ngrams(word) if len(g) >= 4]
+    if not grams:
+        return 1.0
+    return 1.0 - sum(g in index.ngram_vocab for g in grams) / len(grams)
+
+
+def confidence(query: Query, hits: list[Hit], index: Index) -> float:
+    """Probability-like trust in the top section answering the question; calibrated so that
+    unanswerable questions fall below `min_confidence` and answerable ones stay above it."""
     if not hits:
         return 0.0
-    idf = index.cache("idf_lookup", lambda: _idf_table(index))
-    own = {t: w for t, w in query.terms.items() if w >= 0.8}
-    if not own:
+    ev = evidence(query, hits, index)
+    if ev.known == 0:
         return 0.0
-    top = hits[0].chunk
-    terms_in_top = index.cache(f"chunkterms:{top.id}", lambda: set(analyze(top.text)))
-    total = sum(idf[t] for t in own) + unknown * max(idf, default=1.0)
-    covered = sum(idf[t] for t in own if index.terms[t] in terms_in_top)
-    return round(covered / total, 4) if total else 0.0
-
-
-def unknown_words(query: Query, index: Index) -> int:
-    vocab = index.vocab
-    count = 0
-    for tok in raw_tokens(query.text):
-        terms = analyze(tok)
-        if terms and not any(t in vocab for t in terms) and tok not in query.corrections:
-            count += 1
-    return count
+    z = CONFIDENCE_BIAS + sum(w * x for w, x in zip(CONFIDENCE_WEIGHTS, ev.features(), strict=True))
+    return round(1.0 / (1.0 + math.exp(-z)), 4)
 
 
 # --------------------------------------------------------------------------- warnings
@@ -250,7 +365,7 @@ def compose(question: str, query: Query, hits: list[Hit], index: Index, config: 
                 "score": round(hit.score, 6),
             }
         )
-    conf = confidence(query, hits, index, unknown_words(query, index))
+    conf = confidence(query, hits, index)
     answered = bool(cited) and conf >= config.min_confidence
     candidates: list[Sentence] = []
     for rank, (chunk, section) in enumerate(sections[:3]):

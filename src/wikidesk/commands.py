@@ -13,7 +13,7 @@ from .corpus import Block, Section
 
 # [juser@picotte001 ~]$   (base) [juser@host dir]$   juser@host:~$   $   %   >>> is not shell
 PROMPT_RE = re.compile(
-    r"^\s*(?:\([\w.-]+\)\s*)?(?:\[[^\]\s]+@[^\]]+\]\s*[$#]|[\w.-]+@[\w.-]+:[^$#\s]*\s*[$#]|[$%])\s?(.*)$"
+    r"^\s*(?:\([\w.-]+\)\s*)?(?:\[[^\]\s]+@[^\]]+\]\s*[$#]|[\w.-]+@[\w.-]+:[^$#\s]*\s*[$#]|\$(?=\s))\s?(.*)$"
 )
 SCRIPT_RE = re.compile(r"^\s*(#!|#SBATCH|#\$|#PBS)", re.M)
 MODULEFILE_RE = re.compile(r"^[A-Za-z][\w.+-]*(?:/[\w.+-]+)+$")
@@ -141,9 +141,14 @@ def strip_prompt(line: str) -> str | None:
     return m.group(1).strip()
 
 
-def is_modulefile(token: str) -> bool:
-    """`python/gcc/3.10`, `cuda11.2/toolkit`: a name/version path that is not a file path."""
-    return bool(MODULEFILE_RE.match(token)) and any(c.isdigit() for c in token) and "//" not in token
+def is_modulefile(token: str, named: bool = False) -> bool:
+    """`python/gcc/3.10`, `cuda11.2/toolkit`: a name/version path that is not a file path.
+
+    Without a version number (`atomsk/latest`) it counts only where the text calls it a module.
+    """
+    if not MODULEFILE_RE.match(token) or "//" in token:
+        return False
+    return named or any(c.isdigit() for c in token)
 
 
 def looks_like_command(line: str) -> bool:
@@ -151,7 +156,7 @@ def looks_like_command(line: str) -> bool:
     if not s or s.startswith(("http://", "https://")):
         return False
     first = s.split()[0]
-    return first in COMMAND_WORDS or (first.startswith(("./", "~/", "/")) and len(s.split()) > 0)
+    return first in COMMAND_WORDS or first.startswith(("./", "~/"))
 
 
 def commands_from_code(text: str) -> list[str]:
@@ -179,9 +184,11 @@ def _is_sequence(lines: list[str]) -> bool:
 
 def modulefiles_in(block: Block, section: Section) -> list[str]:
     """Modulefiles a prose block names: `modulefile X`, or a code span like `python/gcc/3.10`."""
-    found = [m.group(1) for m in _MODULE_PROSE_RE.finditer(block.markdown)]
-    found += [m.group(1) for m in _MODULE_SPAN_RE.finditer(block.markdown)]
-    return [f for f in dict.fromkeys(found) if is_modulefile(f)]
+    named = [m.group(1) for m in _MODULE_PROSE_RE.finditer(block.markdown)]
+    spans = [m.group(1) for m in _MODULE_SPAN_RE.finditer(block.markdown)]
+    found = [f for f in named if is_modulefile(f, named=True)]
+    found += [f for f in spans if is_modulefile(f)]
+    return list(dict.fromkeys(found))
 
 
 def _mentions_modules(section: Section, idx: int) -> bool:
@@ -203,7 +210,9 @@ def section_commands(section: Section, section_no: int = -1) -> list[Command]:
             found = commands_from_code(block.text)
             if not found and _mentions_modules(section, i):
                 found = [
-                    f"module load {x.strip()}" for x in block.text.split("\n") if is_modulefile(x.strip())
+                    f"module load {x.strip()}"
+                    for x in block.text.split("\n")
+                    if is_modulefile(x.strip(), named=True)
                 ]
             for cmd in found:
                 out.append(Command(cmd, section_no, placeholders(cmd), "code"))

@@ -44,10 +44,8 @@ class Config:
     fusion: str = "linear"
     char_weight: float = 0.35
     rrf_k: int = 60
-    synonym_weight: float = 0.5
+    synonym_weight: float = 0.3
     max_per_page: int = 2
-    page_weight: float = 0.0
-    coverage_exponent: float = 0.0
     cluster_boost: float = 0.35
     retired_penalty: float = 0.25
     current_clusters: tuple[str, ...] = ("Picotte",)
@@ -55,7 +53,7 @@ class Config:
     retired_terms: tuple[str, ...] = ("Python 2",)
     # answers
     top_k: int = 5
-    min_confidence: float = 0.35
+    min_confidence: float = 0.5
     answer_sentences: int = 3
     snippet_chars: int = 300
     # web

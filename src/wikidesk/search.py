@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from . import bm25
-from .analysis import analyze, char_ngrams, raw_tokens, stem
+from .analysis import analyze, char_ngrams, expand_token, is_technical, raw_tokens, stem
 from .chunking import Chunk
 from .config import Config
 from .index import Index
@@ -34,6 +34,7 @@ class Query:
     corrections: dict[str, str] = field(default_factory=dict)
     expansions: tuple[str, ...] = ()
     surface: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -81,8 +82,11 @@ class Lexicon:
         extra: dict[str, bool] = {}
         present = set(terms)
         for group in self.groups:
-            by_terms = any(analysed and _contains(terms, analysed) for analysed, _ in group)
-            by_words = any(not analysed and _contains(words, raw) for analysed, raw in group)
+            by_terms = any(
+                analysed and len(analysed) == len(raw) and _contains(terms, analysed)
+                for analysed, raw in group
+            )
+            by_words = any(len(analysed) < len(raw) and _contains(words, raw) for analysed, raw in group)
             if by_terms or by_words:
                 for analysed, _ in group:
                     for t in analysed:
@@ -140,7 +144,14 @@ def _spelling_table(index: Index) -> dict[str, list[int]]:
             table.setdefault(term, []).append(tid)
             for d in _deletes(term):
                 table.setdefault(d, []).append(tid)
+        elif _correctable(joined := _joined(term)):
+            table.setdefault("=" + joined, []).append(tid)
     return table
+
+
+def _joined(term: str) -> str:
+    """`ls-dyna` -> `lsdyna`: how people type names they remember without the punctuation."""
+    return re.sub(r"[^a-z0-9]", "", term)
 
 
 def correct(word: str, index: Index) -> str | None:
@@ -148,12 +159,15 @@ def correct(word: str, index: Index) -> str | None:
     if len(word) < 4 or not _correctable(word):
         return None
     table = index.cache("spelling", lambda: _spelling_table(index))
+    df = index.df
+    joined = table.get("=" + word)
+    if joined:
+        return index.terms[max(joined, key=lambda t: df[t])]
     candidates: set[int] = set(table.get(word, []))
     for d in _deletes(word):
         candidates.update(table.get(d, []))
     limit = 1 if len(word) < 7 else 2
     best: tuple[int, int, str] | None = None
-    df = index.df
     for tid in candidates:
         term = index.terms[tid]
         dist = _edit_distance(word, term)
@@ -174,20 +188,28 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
     surface: list[str] = []
     corrections: dict[str, str] = {}
     kept: list[str] = []
+    unknown: list[str] = []
     for tok in raw_tokens(text):
-        from .analysis import expand_token
-
+        found = False
         for term in expand_token(tok):
             if term in vocab:
                 weights[vocab[term]] += 1.0
                 kept.append(term)
                 surface.append(tok)
+                found = True
+            elif term.endswith("s") and term[:-1] in vocab and is_technical(term):
+                weights[vocab[term[:-1]]] += 1.0
+                kept.append(term[:-1])
+                found = True
             elif _correctable(term):
                 fixed = correct(term, index) or _correct_surface(tok, index)
                 if fixed and fixed in vocab:
                     corrections[tok] = fixed
                     weights[vocab[fixed]] += 0.8
                     kept.append(fixed)
+                    found = True
+        if not found and expand_token(tok):
+            unknown.append(tok)
     lexicon = lexicon or load_lexicon()
     expanded = lexicon.expand(kept, raw_tokens(text))
     expansions = tuple(expanded)
@@ -208,6 +230,7 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
         clusters=clusters,
         corrections=corrections,
         expansions=expansions,
+        unknown=tuple(unknown),
         surface=tuple(dict.fromkeys(surface)),
     )
 
@@ -304,55 +327,9 @@ def rank(index: Index, query: Query, config: Config, k: int = 10, lexical_matrix
     chars = _scores(index.matrices["chars"], query.ngrams) if query.ngrams else np.zeros(index.n_chunks)
     fused = fuse(lexical, chars, config)
     fused = fused * cluster_factors(index, query, config)
-    if config.coverage_exponent:
-        fused = fused * coverage(index, query) ** config.coverage_exponent
-    if config.page_weight:
-        fused = fused + config.page_weight * page_evidence(index, fused)
     order = bm25.top_k(fused, max(50, k * 5))
     hits = [Hit(index.chunks[i], float(fused[i]), float(lexical[i]), float(chars[i])) for i in order]
     return diversify(collapse_sections(hits), k, config.max_per_page)
-
-
-def coverage(index: Index, query: Query) -> np.ndarray:
-    """Share of the question's own idf mass each chunk contains: a section that mentions most of
-    what was asked beats one that repeats a single word many times."""
-    own = {t: w for t, w in query.terms.items() if w >= 0.8}
-    if not own:
-        return np.ones(index.n_chunks)
-    idf = index.cache("idf", lambda: bm25.idf_lucene(index.df, index.n_chunks))
-    postings = index.matrices["bm25f"]
-    mass = np.zeros(index.n_chunks)
-    total = 0.0
-    for t, w in own.items():
-        docs, _ = postings.column(t)
-        weight = min(w, 1.0) * idf[t]
-        mass[docs] += weight
-        total += weight
-    return (mass + 0.05 * total) / (1.05 * total)
-
-
-def page_evidence(index: Index, scores: np.ndarray, depth: int = 3) -> np.ndarray:
-    """For each chunk, the summed score of its page's best `depth` chunks: a page that answers
-    the question in several places is likelier the right page than one lucky paragraph."""
-    pages = index.cache("chunk_pages", lambda: _page_ids(index))
-    candidates = bm25.top_k(scores, 200)
-    if not len(candidates):
-        return np.zeros_like(scores)
-    per_page: dict[int, list[float]] = {}
-    for i in candidates.tolist():
-        per_page.setdefault(int(pages[i]), []).append(float(scores[i]))
-    totals = np.zeros(int(pages.max()) + 1)
-    for p, vals in per_page.items():
-        totals[p] = sum(sorted(vals, reverse=True)[:depth])
-    top = totals.max() or 1.0
-    out = np.zeros_like(scores)
-    out[candidates] = totals[pages[candidates]] / top * scores.max()
-    return out
-
-
-def _page_ids(index: Index) -> np.ndarray:
-    ids: dict[str, int] = {}
-    return np.array([ids.setdefault(c.page, len(ids)) for c in index.chunks], dtype=np.int64)
 
 
 def collapse_sections(hits: Sequence[Hit]) -> list[Hit]:
