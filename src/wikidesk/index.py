@@ -150,9 +150,7 @@ def _postings(matrix) -> bm25.Postings:
     return bm25.Postings(matrix.indptr, matrix.indices, matrix.data, matrix.shape[0])
 
 
-def build_index(
-    pages: list[Page], params: IndexParams, meta: dict[str, Any] | None = None
-) -> Index:
+def build_index(pages: list[Page], params: IndexParams, meta: dict[str, Any] | None = None) -> Index:
     """Chunk the pages and fit every matrix. The heavy work happens here, once."""
     chunks = chunk_pages(pages, params.chunk_chars, params.chunk_overlap, params.clusters)
     if not chunks:
@@ -341,7 +339,17 @@ def _write_json(path: Path, value: Any) -> None:
 
 
 def _chunk_to_json(c: Chunk) -> list[Any]:
-    return [c.page, c.title, c.section, c.heading, list(c.heading_path), c.anchor, list(c.blocks), c.body, c.cluster]
+    return [
+        c.page,
+        c.title,
+        c.section,
+        c.heading,
+        list(c.heading_path),
+        c.anchor,
+        list(c.blocks),
+        c.body,
+        c.cluster,
+    ]
 
 
 def _chunk_from_json(i: int, row: list[Any]) -> Chunk:
@@ -368,12 +376,14 @@ def _page_from_json(d: dict[str, Any]) -> Page:
 
 
 def current_version(out: Path) -> Path | None:
+    """The version folder CURRENT names, or None; a garbled pointer counts as no index."""
     pointer = Path(out) / POINTER
-    if not pointer.is_file():
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, ValueError):
         return None
-    name = pointer.read_text(encoding="utf-8").strip()
     path = Path(out) / name
-    return path if name and path.is_dir() else None
+    return path if name and "/" not in name and name not in (".", "..") and path.is_dir() else None
 
 
 def read_meta(out: Path) -> dict[str, Any] | None:
@@ -382,9 +392,16 @@ def read_meta(out: Path) -> dict[str, Any] | None:
     if version is None:
         return None
     try:
-        return json.loads((version / "meta.json").read_text(encoding="utf-8"))
+        return _read_meta_file(version / "meta.json")
     except (OSError, ValueError) as exc:
         raise IndexProblem(_damaged(out, f"meta.json unreadable: {exc}")) from exc
+
+
+def _read_meta_file(path: Path) -> dict[str, Any]:
+    meta = _read_json(path)
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path.name} holds a {type(meta).__name__}, expected an object")
+    return meta
 
 
 def load_index(out: Path) -> Index:
@@ -395,7 +412,7 @@ def load_index(out: Path) -> Index:
     if version is None:
         raise IndexProblem(f"no index at {out}; build one with `wikidesk index`")
     try:
-        meta = json.loads((version / "meta.json").read_text(encoding="utf-8"))
+        meta = _read_meta_file(version / "meta.json")
         if meta.get("format") != FORMAT_VERSION:
             raise IndexProblem(
                 f"index at {out} has format {meta.get('format')!r}, this wikidesk reads "
@@ -419,7 +436,7 @@ def load_index(out: Path) -> Index:
         return index
     except IndexProblem:
         raise
-    except (OSError, ValueError, KeyError, TypeError, IndexError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, zipfile.BadZipFile) as exc:
         raise IndexProblem(_damaged(out, f"{type(exc).__name__}: {exc}")) from exc
 
 
@@ -433,14 +450,19 @@ def _read_json(path: Path) -> Any:
 
 def _load_postings(path: Path) -> bm25.Postings:
     with np.load(path, allow_pickle=False) as npz:
-        fmt = npz["format"].item()
-        fmt = fmt.decode() if isinstance(fmt, bytes) else str(fmt)
-        if fmt != "csc":
-            raise ValueError(f"{path.name} holds a {fmt} matrix, expected csc")
-        shape = tuple(int(x) for x in npz["shape"])
-        p = bm25.Postings(npz["indptr"], npz["indices"], npz["data"], shape[0])
+        arrays = {key: npz[key] for key in ("format", "shape", "indptr", "indices", "data")}
+    if not all(isinstance(a, np.ndarray) for a in arrays.values()):
+        raise ValueError(f"{path.name} holds something other than arrays")
+    fmt = arrays["format"].item()
+    fmt = fmt.decode() if isinstance(fmt, bytes) else str(fmt)
+    if fmt != "csc":
+        raise ValueError(f"{path.name} holds a {fmt} matrix, expected csc")
+    shape = tuple(int(x) for x in arrays["shape"])
+    p = bm25.Postings(arrays["indptr"], arrays["indices"], arrays["data"], shape[0])
     if p.n_terms != shape[1] or len(p.indices) != len(p.data) or p.indptr[-1] != len(p.data):
         raise ValueError(f"{path.name} is inconsistent")
+    if len(p.indptr) and (p.indptr[0] != 0 or np.any(np.diff(p.indptr) < 0)):
+        raise ValueError(f"{path.name} has a broken column pointer")
     if len(p.indices) and (p.indices.max() >= p.n_docs or p.indices.min() < 0):
         raise ValueError(f"{path.name} refers to chunks that do not exist")
     return p
