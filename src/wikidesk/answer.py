@@ -228,15 +228,42 @@ def choose_sentences(candidates: list[Sentence], limit: int, budget: int = 420) 
 # --------------------------------------------------------------------------- commands
 
 
-def rank_commands(commands: list[Command], weights: dict[str, float], limit: int = 5) -> list[Command]:
+def rank_commands(
+    commands: list[Command], weights: dict[str, float], preferred: dict[int, float], limit: int = 5
+) -> list[Command]:
+    """Most relevant first: the question's terms in the command, then where it comes from
+    (the sections the answer quotes, then the rest of the cited page), then reading order."""
+
     def key(item: tuple[int, Command]) -> tuple[float, int]:
         i, c = item
         terms = set(analyze(c.command))
         overlap = sum(w for t, w in weights.items() if t in terms)
-        return (-(overlap + (0.5 if c.section == 1 else 0.0)), i)
+        return (-(overlap + preferred.get(c.section, 0.0)), i)
 
     ranked = [c for _, c in sorted(enumerate(commands), key=key)]
     return ranked[:limit]
+
+
+def gather_commands(
+    sections: list[tuple[Chunk, Section]], used: set[int], weights: dict[str, float]
+) -> list[Command]:
+    """Commands from the cited sections only: the answer's sections count most, then other
+    sections of the top page (a page's lead often cites its 'Installed Versions' below)."""
+    if not sections:
+        return []
+    top_page = sections[0][0].page
+    scale = max(weights.values(), default=1.0)
+    preferred: dict[int, float] = {}
+    commands: list[Command] = []
+    for n, (chunk, section) in enumerate(sections, 1):
+        if n in used:
+            preferred[n] = 2.0 * scale
+        elif chunk.page == top_page:
+            preferred[n] = 1.0 * scale
+        else:
+            continue
+        commands += section_commands(section, n)
+    return rank_commands(commands, weights, preferred)
 
 
 # --------------------------------------------------------------------------- confidence
@@ -375,11 +402,7 @@ def compose(question: str, query: Query, hits: list[Hit], index: Index, config: 
         answered = False
     commands: list[Command] = []
     if answered:
-        used = sorted({s.citation for s in chosen} | {1})
-        for n in used:
-            chunk, section = sections[n - 1]
-            commands += section_commands(section, n)
-        commands = rank_commands(commands, weights)
+        commands = gather_commands(sections, {s.citation for s in chosen} | {1}, weights)
     answer = " ".join(f"{s.text} [{s.citation}]" for s in chosen) if answered else NOT_FOUND
     used_sections = [sections[n - 1] for n in sorted({s.citation for s in chosen})] if answered else []
     return {

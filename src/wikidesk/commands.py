@@ -182,13 +182,35 @@ def _is_sequence(lines: list[str]) -> bool:
     return any(x.rstrip().endswith("\\") for x in lines)
 
 
+_CODE_SPAN_RE = re.compile(r"`([^`\n]+)`")
+
+
 def modulefiles_in(block: Block, section: Section) -> list[str]:
-    """Modulefiles a prose block names: `modulefile X`, or a code span like `python/gcc/3.10`."""
+    """Modulefiles a prose block names: `modulefile X`, a code span like `python/gcc/3.10`, or
+    any name in backticks in a sentence about modulefiles (`python37`)."""
     named = [m.group(1) for m in _MODULE_PROSE_RE.finditer(block.markdown)]
     spans = [m.group(1) for m in _MODULE_SPAN_RE.finditer(block.markdown)]
-    found = [f for f in named if is_modulefile(f, named=True)]
-    found += [f for f in spans if is_modulefile(f)]
+    found = [f for f in named + spans if is_modulefile(f)]
+    if "modulefile" in block.text.lower():
+        found += [
+            m.group(1).strip()
+            for m in _CODE_SPAN_RE.finditer(block.markdown)
+            if _BARE_NAME_RE.match(m.group(1).strip())
+        ]
     return list(dict.fromkeys(found))
+
+
+_BARE_NAME_RE = re.compile(r"^[A-Za-z][\w.+-]*(?:/[\w.+-]+)*$")
+
+
+def inline_commands(block: Block) -> list[str]:
+    """Commands quoted in running text: "Do `conda activate bioconda` once ..."."""
+    out = []
+    for m in _CODE_SPAN_RE.finditer(block.markdown):
+        text = m.group(1).strip()
+        if len(text.split()) >= 2 and looks_like_command(text):
+            out.append(text)
+    return out
 
 
 def _mentions_modules(section: Section, idx: int) -> bool:
@@ -217,6 +239,8 @@ def section_commands(section: Section, section_no: int = -1) -> list[Command]:
             for cmd in found:
                 out.append(Command(cmd, section_no, placeholders(cmd), "code"))
         else:
+            for cmd in inline_commands(block):
+                out.append(Command(cmd, section_no, placeholders(cmd), "inline"))
             for mod in modulefiles_in(block, section):
                 out.append(Command(f"module load {mod}", section_no, (), "modulefile"))
     seen: set[str] = set()
