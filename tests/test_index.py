@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import make_config
 from wikidesk import index as index_mod
+from wikidesk.config import Config
 from wikidesk.errors import IndexProblem
 from wikidesk.index import FORMAT_VERSION, IndexParams, current_version, load_index, save_index, staleness
 from wikidesk.service import Wikidesk, build, open_index
@@ -29,7 +29,7 @@ QUERIES = [
 
 @pytest.fixture
 def wiki_config(tmp_path, fixture_wiki):
-    return make_config(tmp_path, fixture_wiki)
+    return Config(corpus=fixture_wiki, index=tmp_path / "index", data_dir=tmp_path / "data")
 
 
 @pytest.fixture
