@@ -24,9 +24,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="wikidesk", description="Answers from the research-computing wiki."
-    )
+    parser = argparse.ArgumentParser(prog="wikidesk", description="Answers from the research-computing wiki.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("index", help="build the index from a folder of wiki pages")
@@ -84,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         if getattr(args, "corpus", None) is not None and args.command not in ("eval",):
+            if not args.corpus.is_dir():
+                raise WikideskError(f"corpus folder {args.corpus} does not exist or is not a folder")
             config = config.replace(corpus=args.corpus)
         return COMMANDS[args.command](args, config)
     except WikideskError as exc:
@@ -93,6 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        print(f"wikidesk: error: {exc}", file=sys.stderr)
+        return 1
 
 
 # --------------------------------------------------------------------------- commands
@@ -138,10 +141,14 @@ def _open(args: argparse.Namespace, config: Config):
 def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     if args.top is not None and not 1 <= args.top <= 20:
         raise WikideskError(f"--top must be between 1 and 20, got {args.top}")
+    from .service import validate_question
+
+    stream = args.question == ["-"]
+    question = "" if stream else validate_question(" ".join(args.question), config)
     desk = _open(args, config)
-    if args.question == ["-"]:
+    if stream:
         return _ask_stream(desk, args)
-    result = desk.ask(" ".join(args.question), k=args.top)
+    result = desk.ask(question, k=args.top)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
@@ -156,7 +163,15 @@ def _ask_stream(desk: Any, args: argparse.Namespace) -> int:
         try:
             result = desk.ask(question, k=args.top)
         except WikideskError as exc:
-            result = {"question": question, "answered": False, "error": str(exc)}
+            result = {
+                "question": question,
+                "answered": False,
+                "answer": "",
+                "citations": [],
+                "commands": [],
+                "warnings": [str(exc)],
+                "error": str(exc),
+            }
         if args.json:
             print(json.dumps(result, ensure_ascii=False), flush=True)
         else:
@@ -165,8 +180,13 @@ def _ask_stream(desk: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace, config: Config) -> int:
+    if not 1 <= args.top <= 100:
+        raise WikideskError(f"--top must be between 1 and 100, got {args.top}")
+    from .service import validate_question
+
+    validate_question(" ".join(args.query), config)
     desk = _open(args, config)
-    rows = desk.search(" ".join(args.query), k=max(1, min(args.top, 100)))
+    rows = desk.search(" ".join(args.query), k=args.top)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
         return 0
@@ -186,7 +206,7 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
         **{k: v for k, v in {"host": args.host, "port": args.port, "workers": args.workers}.items() if v}
     )
     open_index(config)  # build or refresh before workers start, so they only load
-    if args.dev or shutil.which("gunicorn") is None and not _has_gunicorn():
+    if args.dev or (shutil.which("gunicorn") is None and not _has_gunicorn()):
         from .web import create_app
 
         create_app(config).run(host=config.host, port=config.port)
@@ -194,10 +214,16 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     env = dict(os.environ)
     env.update(_config_env(config))
     cmd = [
-        sys.executable, "-m", "gunicorn",
-        "--bind", f"{config.host}:{config.port}",
-        "--workers", str(config.workers),
-        "--preload", "--access-logfile", "-",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{config.host}:{config.port}",
+        "--workers",
+        str(config.workers),
+        "--preload",
+        "--access-logfile",
+        "-",
         "wikidesk.web:create_app()",
     ]
     os.execvpe(sys.executable, cmd, env)
