@@ -53,7 +53,7 @@ class Config:
     retired_terms: tuple[str, ...] = ("Python 2",)
     # answers
     top_k: int = 5
-    min_confidence: float = 0.5
+    min_confidence: float = 0.4
     answer_sentences: int = 3
     snippet_chars: int = 300
     # web
@@ -73,31 +73,70 @@ class Config:
 _FIELDS = {f.name: f for f in fields(Config)}
 
 
+# Settings with a range: (lowest, highest or None). Values outside make no sense anywhere.
+_RANGES: dict[str, tuple[float, float | None]] = {
+    "port": (0, 65535),
+    "workers": (1, None),
+    "k1": (0, None),
+    "b": (0, 1),
+    "title_weight": (0, None),
+    "heading_weight": (0, None),
+    "body_weight": (0, None),
+    "chunk_chars": (1, None),
+    "chunk_overlap": (0, None),
+    "max_page_bytes": (1, None),
+    "top_k": (1, None),
+    "snippet_chars": (1, None),
+    "max_question_chars": (1, None),
+}
+
+
 def _coerce(name: str, value: Any) -> Any:
     """Turn a TOML or environment value into the field's type, or say what was expected."""
     if name not in _FIELDS:
         raise WikideskError(f"unknown setting {name!r}; known settings: {', '.join(sorted(_FIELDS))}")
     default = _FIELDS[name].default
     try:
-        if isinstance(default, bool):
-            if isinstance(value, str):
-                return value.strip().lower() in {"1", "true", "yes", "on"}
-            return bool(value)
-        if isinstance(default, Path):
-            return Path(value)
-        if isinstance(default, tuple):
-            if isinstance(value, str):
-                return tuple(v.strip() for v in value.split(",") if v.strip())
-            return tuple(str(v) for v in value)
-        if isinstance(default, int):
-            return int(value)
-        if isinstance(default, float):
-            return float(value)
-        return str(value)
+        result = _convert(default, value)
     except (TypeError, ValueError) as exc:
-        raise WikideskError(
-            f"setting {name!r} expects {type(default).__name__}, got {value!r}"
-        ) from exc
+        raise WikideskError(f"setting {name!r} expects {_kind(default)}, got {value!r}") from exc
+    low, high = _RANGES.get(name, (None, None))
+    if low is not None and not (low <= result and (high is None or result <= high)):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise WikideskError(f"setting {name!r} must be {bounds}, got {value!r}")
+    return result
+
+
+def _convert(default: Any, value: Any) -> Any:
+    if isinstance(default, bool):
+        if isinstance(value, str):
+            return value.strip().lower() in {"1", "true", "yes", "on"}
+        return bool(value)
+    if isinstance(value, (list, dict)) and not isinstance(default, tuple):
+        raise TypeError("a single value is expected")
+    if isinstance(default, Path):
+        return Path(value)
+    if isinstance(default, tuple):
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        if not isinstance(value, (list, tuple)):
+            raise TypeError("a list is expected")
+        return tuple(str(v) for v in value)
+    if isinstance(value, bool):
+        raise TypeError("true/false is not a number")
+    if isinstance(default, int):
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueError("not a whole number")
+        return int(value)
+    if isinstance(default, float):
+        return float(value)
+    return str(value)
+
+
+def _kind(default: Any) -> str:
+    if isinstance(default, tuple):
+        return "a list of strings"
+    return {int: "a whole number", float: "a number", str: "a string"}.get(type(default), "a path")
 
 
 def load_config(
@@ -112,14 +151,22 @@ def load_config(
     if file is None and Path(DEFAULT_CONFIG_FILE).is_file():
         file = DEFAULT_CONFIG_FILE
     if file is not None:
-        values.update(_read_toml(Path(file)))
+        values.update(_coerced(_read_toml(Path(file)), f"config file {file}"))
     for key, raw in env.items():
         if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG":
             name = key[len(ENV_PREFIX) :].lower()
             if name in _FIELDS:
-                values[name] = raw
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return Config(**{k: _coerce(k, v) for k, v in values.items()})
+                values.update(_coerced({name: raw}, f"environment variable {key}"))
+    values.update(_coerced({k: v for k, v in overrides.items() if v is not None}, "override"))
+    return Config(**values)
+
+
+def _coerced(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """Coerced values; an error names where the bad value came from."""
+    try:
+        return {k: _coerce(k, v) for k, v in raw.items()}
+    except WikideskError as exc:
+        raise WikideskError(f"{source}: {exc}") from exc
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
