@@ -93,7 +93,7 @@ def test_bad_value_in_file_names_the_setting_and_file(tmp_path, toml, setting):
 
 
 def test_bad_environment_value_names_the_variable():
-    with pytest.raises(WikideskError, match="WIKIDESK_TOP_K.*'top_k'"):
+    with pytest.raises(WikideskError, match=r"WIKIDESK_TOP_K.*'top_k'"):
         load_config(env={"WIKIDESK_TOP_K": "many"})
 
 
