@@ -63,10 +63,15 @@ def term_positions(text: str, terms: set[str]) -> list[tuple[int, int]]:
     """Character spans of the words in `text` whose analysed form is a query term."""
     spans = []
     for m in re.finditer(r"[\w][\w.+/:-]*[\w]|\w", text):
-        word = m.group(0)
-        if set(analyze(word)) & terms:
+        if not terms.isdisjoint(_word_terms(m.group(0))):
             spans.append((m.start(), m.end()))
     return spans
+
+
+@lru_cache(maxsize=65536)
+def _word_terms(word: str) -> frozenset[str]:
+    """A word's analysed terms; snippets re-read the same words for every question."""
+    return frozenset(analyze(word))
 
 
 def snippet(text: str, terms: set[str], width: int) -> tuple[str, list[tuple[int, int]]]:
@@ -271,8 +276,8 @@ def gather_commands(
 
 # Logistic model over the features below, fit on the tuning split of tests/eval/questions.jsonl
 # (answerable vs. unanswerable, balanced classes); notebooks/retrieval_evaluation.ipynb refits it.
-CONFIDENCE_WEIGHTS = (1.497, 1.65, 2.955, -1.668, 1.317, -2.432)
-CONFIDENCE_BIAS = -12.335
+CONFIDENCE_WEIGHTS = (2.293, 1.841, 1.423, -2.032, 1.84, -2.196)
+CONFIDENCE_BIAS = -7.664
 
 
 @dataclass(frozen=True)
@@ -281,7 +286,7 @@ class Evidence:
 
     coverage: float  # share of the question's own idf mass found in the top section
     title_match: float  # best idf of a question term in the top section's title or headings
-    lexical: float  # the top section's BM25F score
+    lexical: float  # the top section's BM25F score over the best a section could score
     unknown: int  # words of the question the wiki never uses (after spelling correction)
     known: int  # distinct question terms the wiki does use
     novelty: float  # how unlike any wiki word the unknown words look (character n-grams)
@@ -290,7 +295,7 @@ class Evidence:
         return (
             self.coverage,
             self.title_match,
-            math.log1p(self.lexical),
+            self.lexical,
             float(min(self.unknown, 3)),
             float(min(self.known, 6)),
             self.novelty,
@@ -300,7 +305,7 @@ class Evidence:
 def evidence(query: Query, hits: list[Hit], index: Index) -> Evidence:
     idf = index.cache("idf_lookup", lambda: _idf_table(index))
     top_idf = max(idf, default=1.0) or 1.0
-    own = {t: w for t, w in query.terms.items() if w >= 0.8}
+    own = {t: query.terms[t] for t in query.own}
     novelty = sum(_novelty(w, index) for w in query.unknown)
     if not hits or not own:
         return Evidence(0.0, 0.0, 0.0, len(query.unknown), len(own), novelty)
@@ -312,10 +317,11 @@ def evidence(query: Query, hits: list[Hit], index: Index) -> Evidence:
     total = sum(idf[t] for t in own)
     covered = sum(idf[t] for t in own if index.terms[t] in body)
     titled = [idf[t] for t in own if index.terms[t] in heads]
+    ideal = sum(w * idf[t] for t, w in query.terms.items()) * (index.params.k1 + 1)
     return Evidence(
         coverage=covered / total if total else 0.0,
         title_match=max(titled, default=0.0) / top_idf,
-        lexical=hits[0].lexical,
+        lexical=hits[0].lexical / ideal if ideal else 0.0,
         unknown=len(query.unknown),
         known=len(own),
         novelty=novelty,
@@ -404,7 +410,7 @@ def compose(question: str, query: Query, hits: list[Hit], index: Index, config: 
     if answered:
         commands = gather_commands(sections, {s.citation for s in chosen} | {1}, weights)
     answer = " ".join(f"{s.text} [{s.citation}]" for s in chosen) if answered else NOT_FOUND
-    used_sections = [sections[n - 1] for n in sorted({s.citation for s in chosen})] if answered else []
+    used_sections = [sections[n - 1] for n in sorted({s.citation for s in chosen} | {1})] if sections else []
     return {
         "question": question,
         "answered": answered,

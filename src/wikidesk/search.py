@@ -35,6 +35,7 @@ class Query:
     expansions: tuple[str, ...] = ()
     surface: tuple[str, ...] = ()
     unknown: tuple[str, ...] = ()
+    own: frozenset[int] = frozenset()
 
     @property
     def empty(self) -> bool:
@@ -231,6 +232,7 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
         corrections=corrections,
         expansions=expansions,
         unknown=tuple(unknown),
+        own=frozenset(vocab[t] for t in kept if t in vocab),
         surface=tuple(dict.fromkeys(surface)),
     )
 
