@@ -472,34 +472,47 @@ def test_pdf_in_corpus_is_ignored_silently(bad):
     assert not any("notes" in s.path for s in [*bad.skipped, *bad.repaired])
 
 
-def test_latin1_page_repaired_with_warning(bad):
-    p = page(bad, "latin1_page")
-    assert p.title == "Café Queue Notes"
-    assert paths(p) == [[], ["Limits"]]
-    assert "Müller" in p.sections[0].text and "18 °C" in p.sections[1].text
+# page id -> (title, heading paths, lead text or None, repaired with a warning)
+BAD_PAGES = {
+    "latin1_page": (
+        "Café Queue Notes",
+        [[], ["Limits"]],
+        "Notes kept by Dr. Müller on the café-hours queue.",
+        True,
+    ),
+    "unclosed_front_matter": (
+        "Unclosed Front Matter",
+        [[], ["Usage"]],
+        "The closing fence of the block above is missing.",
+        True,
+    ),
+    "invalid_yaml_front_matter": (
+        "Broken Front Matter",
+        [[], ["Details"]],
+        "Body text after a front matter block that a strict YAML parser rejects.",
+        True,
+    ),
+    "bom_page": ("Byte Order Mark Page", [[], ["Section One"]], None, False),
+    "plain_text_page": ("Plain Text Page", [[], ["Contents"]], None, False),
+    "markdown_ext_page": ("Markdown Extension Page", [[], ["Contents"]], None, False),
+}
+
+
+@pytest.mark.parametrize("page_id", sorted(BAD_PAGES))
+def test_problem_page_loads_or_is_repaired(bad, page_id):
+    title, heading_paths, lead, repaired = BAD_PAGES[page_id]
+    p = page(bad, page_id)
+    assert p.title == title
+    assert paths(p) == heading_paths
+    if lead is not None:
+        assert p.sections[0].text == lead
+    notes = [str(r) for r in bad.repaired if r.path.startswith(page_id + ".")]
+    assert len(notes) == int(repaired), notes
+
+
+def test_latin1_page_warning_says_not_utf8(bad):
+    assert "18 °C" in page(bad, "latin1_page").sections[1].text
     assert any(r.path == "latin1_page.md" and "UTF-8" in r.reason for r in bad.repaired)
-
-
-def test_unclosed_front_matter_salvaged_with_warning(bad):
-    p = page(bad, "unclosed_front_matter")
-    assert p.title == "Unclosed Front Matter"
-    assert paths(p) == [[], ["Usage"]]
-    assert p.sections[0].text == "The closing fence of the block above is missing."
-    assert any(r.path == "unclosed_front_matter.md" for r in bad.repaired)
-
-
-def test_invalid_yaml_front_matter_stripped_line_by_line(bad):
-    p = page(bad, "invalid_yaml_front_matter")
-    assert p.title == "Broken Front Matter"
-    assert paths(p) == [[], ["Details"]]
-    assert p.sections[0].text == "Body text after a front matter block that a strict YAML parser rejects."
-    assert any(r.path == "invalid_yaml_front_matter.md" for r in bad.repaired)
-
-
-def test_bom_stripped_before_front_matter(bad):
-    p = page(bad, "bom_page")
-    assert p.title == "Byte Order Mark Page"
-    assert paths(p) == [[], ["Section One"]]
 
 
 def test_crlf_page_parses_like_lf(bad):
@@ -508,13 +521,6 @@ def test_crlf_page_parses_like_lf(bad):
     assert paths(p) == [[], ["First Part"], ["First Part", "Detail"], ["First Part", "Second Part"]]
     assert not any("\r" in s.heading or "\r" in s.text for s in p.sections)
     assert code_texts(section(p, "First Part", "Detail")) == ["#SBATCH --time=1:00:00"]
-
-
-def test_txt_and_markdown_extensions_load(bad):
-    assert page(bad, "plain_text_page").title == "Plain Text Page"
-    assert paths(page(bad, "plain_text_page")) == [[], ["Contents"]]
-    assert page(bad, "markdown_ext_page").title == "Markdown Extension Page"
-    assert paths(page(bad, "markdown_ext_page")) == [[], ["Contents"]]
 
 
 def test_huge_page_skipped_and_others_load(tmp_path):
