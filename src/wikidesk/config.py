@@ -46,6 +46,7 @@ class Config:
     rrf_k: int = 60
     synonym_weight: float = 0.3
     max_per_page: int = 2
+    synonyms_file: str = ""
     cluster_boost: float = 0.35
     retired_penalty: float = 0.25
     current_clusters: tuple[str, ...] = ("Picotte",)

@@ -22,6 +22,7 @@ from . import bm25
 from .analysis import analyze, char_ngrams, expand_token, is_technical, raw_tokens, stem
 from .chunking import Chunk
 from .config import Config
+from .errors import WikideskError
 from .index import Index
 
 
@@ -108,7 +109,10 @@ def _contains(terms: Sequence[str], phrase: tuple[str, ...]) -> bool:
 @lru_cache(maxsize=8)
 def load_lexicon(path: str | None = None) -> Lexicon:
     if path:
-        return Lexicon.parse(Path(path).read_text(encoding="utf-8"))
+        try:
+            return Lexicon.parse(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise WikideskError(f"synonyms file {path} cannot be read: {exc}") from exc
     return Lexicon.parse(resources.files("wikidesk").joinpath("data/synonyms.txt").read_text("utf-8"))
 
 
@@ -376,7 +380,7 @@ class Searcher:
     def __init__(self, index: Index, config: Config, lexicon: Lexicon | None = None):
         self.index = index
         self.config = config
-        self.lexicon = lexicon or load_lexicon()
+        self.lexicon = lexicon or load_lexicon(config.synonyms_file or None)
 
     def query(self, text: str) -> Query:
         return analyze_query(text, self.index, self.config, self.lexicon)
