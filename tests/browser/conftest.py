@@ -125,6 +125,11 @@ def page(context):
 
 
 @pytest.fixture(scope="session")
+def viewports() -> dict[str, dict[str, int]]:
+    return {"desktop": DESKTOP, "phone": PHONE}
+
+
+@pytest.fixture(scope="session")
 def artifacts() -> Path:
     """Where screenshots go (gitignored)."""
     ARTIFACTS.mkdir(exist_ok=True)

@@ -1,0 +1,159 @@
+"""The chat page in real Chromium against a real server: the seed question end to end."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from wikidesk.store import Store
+
+pytestmark = pytest.mark.browser
+
+SEED = "which Python should I use on Picotte?"
+
+
+def ask(page, question: str, turn: int):
+    """Type a question, press Enter, and return the answer article of that turn."""
+    box = page.get_by_label("Your question")
+    box.fill(question)
+    box.press("Enter")
+    answer = page.locator("article.turn--answer").nth(turn - 1)
+    answer.wait_for()
+    return answer
+
+
+def test_seed_question_answers_with_sources_and_copyable_command(
+    page, live_server, artifacts, blocked_requests, viewports
+):
+    page.goto("/")
+    page.get_by_role("heading", name="Ask the research-computing wiki").wait_for()
+    answer = ask(page, SEED, 1)
+    text = answer.locator(".answer__text").inner_text()
+    assert re.search(r"python/gcc/3\.10|recommend", text, re.I), text
+    assert answer.locator("a.marker").first.inner_text() == "[1]"
+    source1 = answer.locator("li.source").first
+    assert "Recommendation" in source1.locator(".source__link").inner_text()
+    assert source1.locator(".source__snippet mark").count() > 0
+
+    answer.get_by_role("button", name="Copy command: module load python/gcc/3.10").click()
+    assert answer.get_by_text("Copied").first.is_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == "module load python/gcc/3.10"
+
+    page.screenshot(path=str(artifacts / "chat-desktop.png"))
+    page.set_viewport_size(viewports["phone"])
+    page.locator(".turn--user").first.scroll_into_view_if_needed()
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(artifacts / "chat-phone.png"))
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= viewports["phone"]["width"], f"the page scrolls sideways at 360 px ({width} px wide)"
+    assert blocked_requests == []
+
+
+def test_source_one_opens_the_recommendation_section(page, live_server, artifacts, viewports):
+    page.goto("/")
+    answer = ask(page, SEED, 1)
+    answer.locator("li.source").first.locator("a.source__link").click()
+    page.wait_for_url(re.compile(r"/page/python\?.*#recommendation$"))
+    assert page.evaluate("location.pathname + location.hash") == "/page/python#recommendation"
+    heading = page.locator("#recommendation")
+    assert heading.is_visible()
+    assert heading.inner_text() == "Recommendation"
+    section = page.locator("section.wiki-section", has=heading)
+    assert "is-cited" in (section.get_attribute("class") or "")
+    assert section.locator("mark", has_text="python/gcc/3.10").count() == 1
+    top = heading.evaluate("el => el.getBoundingClientRect().top")
+    assert 0 <= top < 300, f"the cited heading is not scrolled into view (top={top})"
+    page.screenshot(path=str(artifacts / "page-desktop.png"))
+    page.set_viewport_size(viewports["phone"])
+    page.screenshot(path=str(artifacts / "page-phone.png"))
+
+    page.go_back()
+    page.locator("article.turn--answer").first.wait_for()
+    assert page.locator("article.turn--answer").count() == 1, "the conversation survives a visit to a source"
+
+
+def test_empty_chat_offers_examples_at_both_widths(page, live_server, artifacts, viewports):
+    page.goto("/")
+    assert page.locator("button.example").count() >= 2
+    page.screenshot(path=str(artifacts / "welcome-desktop.png"))
+    page.set_viewport_size(viewports["phone"])
+    page.screenshot(path=str(artifacts / "welcome-phone.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewports["phone"]["width"]
+
+
+def test_marker_links_to_its_source(page, live_server):
+    page.goto("/")
+    answer = ask(page, SEED, 1)
+    href = answer.locator("a.marker").first.get_attribute("href")
+    assert href.startswith("/page/python?") and href.endswith("#recommendation")
+
+
+def test_follow_up_is_answered_from_the_proteus_context(page, live_server):
+    page.goto("/")
+    ask(page, SEED, 1)
+    second = ask(page, "and on Proteus?", 2)
+    sources = " ".join(second.locator(".source__link").all_inner_texts())
+    warnings = " ".join(second.locator(".warning").all_inner_texts())
+    assert "Proteus" in sources or "decommissioned" in warnings.lower(), (sources, warnings)
+    assert "Proteus" in second.locator(".answer__interpreted").inner_text()
+
+
+def test_feedback_is_stored(page, live_server, live_config):
+    page.goto("/")
+    answer = ask(page, SEED, 1)
+    with page.expect_response("**/api/feedback") as resp:
+        answer.get_by_role("button", name="Yes").click()
+    assert resp.value.status == 201
+    answer.get_by_text("Thanks").wait_for()
+    rows = Store(live_config.feedback_db).feedback_rows()
+    assert any(r["question"] == SEED and r["helpful"] == 1 and r["page"] == "python" for r in rows)
+
+
+def test_keyboard_only_asking(page, live_server):
+    page.goto("/")
+    focused = page.evaluate("document.activeElement.id")
+    assert focused == "question", "the question box has focus on an empty chat"
+    page.keyboard.type("which Python should I")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("use on Picotte?")
+    assert page.input_value("#question") == "which Python should I\nuse on Picotte?"
+    page.keyboard.press("Enter")
+    page.locator("article.turn--answer").wait_for()
+    assert page.evaluate("document.activeElement.id") == "question", "focus returns to the box"
+    assert page.input_value("#question") == ""
+    # Tab reaches the answer's first source marker and Enter follows it.
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('marker')"):
+            break
+    else:
+        pytest.fail("Tab never reached the [1] marker")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/page/python"))
+
+
+def test_example_question_and_unanswered_question(page, live_server, live_config):
+    page.goto("/")
+    examples = page.locator("button.example")
+    assert examples.count() >= 2
+    examples.first.click()
+    first = page.locator("article.turn--answer").first
+    first.wait_for()
+    assert "is-unanswered" not in (first.get_attribute("class") or "")
+    answer = ask(page, "how do I renew my parking permit at the stadium?", 2)
+    ticket = answer.get_by_role("link", name="Open a ticket")
+    assert ticket.get_attribute("href") == live_config.helpdesk_url
+
+
+def test_errors_are_shown_in_the_transcript(page, live_server):
+    page.goto("/")
+    page.route("**/api/ask", lambda route: route.fulfill(status=503, json={"error": "index is rebuilding"}))
+    box = page.get_by_label("Your question")
+    box.fill(SEED)
+    box.press("Enter")
+    error = page.locator(".turn--error")
+    error.wait_for()
+    assert "index is rebuilding" in error.inner_text()
+    assert page.input_value("#question") == SEED, "the question is kept for another try"
+    assert page.locator("#question").is_enabled()
