@@ -269,3 +269,21 @@ def test_open_index_rebuilds_a_damaged_default_index(wiki_config, built, damage)
     assert index.n_chunks == built.n_chunks
     assert len(messages) == 1
     load_index(wiki_config.index)
+
+
+def test_unreadable_page_never_stops_build_or_freshness_check(wiki_config, monkeypatch):
+    real_open = Path.open
+
+    def deny(self, *args, **kwargs):
+        if self.name == "meshtool.md":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", deny)
+    index, corpus = build(wiki_config)
+    assert "meshtool" not in index.pages and "fluxsolver" in index.pages
+    assert [s.path for s in corpus.skipped] == ["meshtool.md"]
+    assert staleness(wiki_config.index, wiki_config.corpus, IndexParams.from_config(wiki_config)) is None
+    monkeypatch.undo()
+    why = staleness(wiki_config.index, wiki_config.corpus, IndexParams.from_config(wiki_config))
+    assert why and "corpus changed" in why

@@ -159,7 +159,7 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
 def _ask_stream(desk: Any, args: argparse.Namespace) -> int:
     """One JSON object per input line, in order; a bad line gets an error object, not an exit."""
     for line in sys.stdin:
-        question = line.rstrip("\n")
+        question = line.rstrip("\r\n")
         try:
             result = desk.ask(question, k=args.top)
         except WikideskError as exc:

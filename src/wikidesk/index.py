@@ -125,11 +125,15 @@ def fingerprint_files(root: Path) -> tuple[str, list[list[Any]]]:
     files = []
     digest = hashlib.sha256()
     for path in iter_page_files(root):
-        data = path.read_bytes()
         rel = path.relative_to(root).as_posix()
-        sha = hashlib.sha256(data).hexdigest()
-        files.append([rel, len(data), sha])
-        digest.update(f"{rel}\0{len(data)}\0{sha}\n".encode())
+        try:
+            with path.open("rb") as fh:
+                sha = hashlib.file_digest(fh, "sha256").hexdigest()
+            size = path.stat().st_size
+        except OSError:
+            sha, size = "unreadable", -1
+        files.append([rel, size, sha])
+        digest.update(f"{rel}\0{size}\0{sha}\n".encode())
     return digest.hexdigest(), files
 
 
