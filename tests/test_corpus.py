@@ -592,3 +592,9 @@ def _load_pages(files: dict[str, str]) -> list[Page]:
         for name, text in files.items():
             (Path(d) / name).write_text(text, encoding="utf-8")
         return load_corpus(d).pages
+
+
+def test_page_opening_with_a_ruler_keeps_its_text():
+    p, notes = parse_page("---\nJust a ruler page.\n\nMore words.\n\n---\n\nEnd.\n", "ruler")
+    assert p.title == "Ruler" and notes == []
+    assert "Just a ruler page." in p.sections[0].text and "End." in p.sections[0].text

@@ -189,11 +189,15 @@ _FRONT_KEY_RE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$")
 
 
 def split_front_matter(text: str) -> tuple[dict[str, str], str, list[str]]:
-    """YAML front matter only at the very top; its closing '---' is not a setext underline."""
+    """YAML front matter only at the very top, opened by '---' and a `key:` line; its closing
+    '---' is not a setext underline."""
     notes: list[str] = []
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
         return {}, text, notes
+    first = next((x for x in lines[1:] if x.strip()), "")
+    if not _FRONT_KEY_RE.match(first):
+        return {}, text, notes  # a page that opens with a ruler, not front matter
     close = next((i for i in range(1, min(len(lines), 60)) if lines[i].strip() in ("---", "...")), None)
     if close is None:
         # Unclosed: keep the key lines at the top, the rest is body.
