@@ -598,3 +598,11 @@ def test_page_opening_with_a_ruler_keeps_its_text():
     p, notes = parse_page("---\nJust a ruler page.\n\nMore words.\n\n---\n\nEnd.\n", "ruler")
     assert p.title == "Ruler" and notes == []
     assert "Just a ruler page." in p.sections[0].text and "End." in p.sections[0].text
+
+
+def test_anchors_unique_even_when_a_heading_looks_like_a_numbered_repeat():
+    text = "## Install\n\na\n\n## Install\n\nb\n\n## Install 2\n\nc\n\n## Top\n\nd\n"
+    p, _ = parse_page("Lead.\n\n" + text, "x")
+    anchors = [s.anchor for s in p.sections]
+    assert len(set(anchors)) == len(anchors), anchors
+    assert anchors[:3] == ["top", "install", "install-2"]

@@ -365,10 +365,15 @@ def _is_setext(lines: list[str], head: _Heading) -> bool:
 
 
 def _unique_anchor(slug: str, used: dict[str, int]) -> str:
-    slug = slug or ("top" if "top" not in used else "section")
-    n = used.get(slug, 0) + 1
-    used[slug] = n
-    return slug if n == 1 else f"{slug}-{n}"
+    """`slug`, else the first free `slug-2`, `slug-3`, ...; free even of a heading that itself
+    reads like a numbered repeat (`Install 2`)."""
+    base = slug or ("top" if "top" not in used else "section")
+    anchor, n = base, 1
+    while anchor in used:
+        n += 1
+        anchor = f"{base}-{n}"
+    used[anchor] = 1
+    return anchor
 
 
 _MEDIA_RE = re.compile(r"\s*<?/?(file|image|media):", re.I)
