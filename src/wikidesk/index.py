@@ -38,15 +38,15 @@ POINTER = "CURRENT"
 class IndexParams:
     """What the stored weights depend on; a change in any of these means a rebuild."""
 
-    k1: float = 1.2
-    b: float = 0.5
+    k1: float = Config.k1
+    b: float = Config.b
     idf: str = "lucene"
-    title_weight: float = 6.0
-    heading_weight: float = 4.0
-    body_weight: float = 1.0
-    chunk_chars: int = 1600
-    chunk_overlap: int = 200
-    clusters: tuple[str, ...] = ("Picotte", "Proteus")
+    title_weight: float = Config.title_weight
+    heading_weight: float = Config.heading_weight
+    body_weight: float = Config.body_weight
+    chunk_chars: int = Config.chunk_chars
+    chunk_overlap: int = Config.chunk_overlap
+    clusters: tuple[str, ...] = Config.current_clusters + Config.retired_clusters
 
     @classmethod
     def from_config(cls, config: Config) -> IndexParams:
