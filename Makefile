@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install install-test run index serve test lint format bench eval clean chromium
+.PHONY: install install-test run index serve test lint format bench eval clean chromium wrk
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -55,8 +55,17 @@ format: $(TEST_STAMP)
 eval: $(STAMP)  ## retrieval and answer quality on the evaluation set (needs ../shared)
 	$(BIN)/wikidesk eval tests/eval/questions.jsonl --corpus corpus --corpus ../shared/corpus/urcf
 
-bench: install-test  ## performance tables (not part of the test suite)
-	$(BIN)/python benchmarks/run_all.py
+BENCH_ARGS ?=
+
+bench: install-test wrk  ## performance tables (not part of the test suite); BENCH_ARGS=--quick for a short run
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
+
+wrk:  ## Debian's wrk drives the HTTP benchmark's closed loops (without it, a Python client does)
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "installing wrk from Debian"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; } \
+	  || echo "wrk could not be installed; the HTTP benchmark will use its Python client"
 
 clean:
 	rm -rf .wikidesk .pytest_cache .ruff_cache test-artifacts
