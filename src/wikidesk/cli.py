@@ -64,6 +64,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", choices=["all", "tune", "heldout"], default="all")
     p.add_argument("--json", action="store_true")
     p.add_argument("--misses", type=int, default=20, help="misses to list (0: none)")
+    p.add_argument(
+        "--no-ablation", dest="ablation", action="store_false", help="skip the feature ablation table"
+    )
     _common(p)
 
     p = sub.add_parser("report", help="feedback and usage report from the store")

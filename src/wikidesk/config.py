@@ -46,7 +46,9 @@ class Config:
     rrf_k: int = 60
     synonym_weight: float = 0.3
     max_per_page: int = 2
+    synonyms: bool = True
     synonyms_file: str = ""
+    spelling: bool = True
     cluster_boost: float = 0.35
     retired_penalty: float = 0.25
     current_clusters: tuple[str, ...] = ("Picotte",)
@@ -110,9 +112,12 @@ def _coerce(name: str, value: Any) -> Any:
 
 def _convert(default: Any, value: Any) -> Any:
     if isinstance(default, bool):
-        if isinstance(value, str):
-            return value.strip().lower() in {"1", "true", "yes", "on"}
-        return bool(value)
+        word = str(value).strip().lower()
+        if word in {"1", "true", "yes", "on"}:
+            return True
+        if word in {"0", "false", "no", "off"}:
+            return False
+        raise ValueError("not true or false")
     if isinstance(value, (list, dict)) and not isinstance(default, tuple):
         raise TypeError("a single value is expected")
     if isinstance(default, Path):
@@ -137,7 +142,7 @@ def _convert(default: Any, value: Any) -> Any:
 def _kind(default: Any) -> str:
     if isinstance(default, tuple):
         return "a list of strings"
-    return {int: "a whole number", float: "a number", str: "a string"}.get(type(default), "a path")
+    return {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}.get(type(default), "a path")
 
 
 def load_config(

