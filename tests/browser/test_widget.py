@@ -193,6 +193,9 @@ def test_widget_suggests_the_conda_page_and_records_a_deflection(watched, sites,
     assert (row["kind"], row["page"], row["origin"]) == ("deflection", "conda_in_jobs", sites.helpdesk)
     assert row["question"] == CONDA
 
+    page.click("button[type=submit]")
+    assert page.locator("#received").count() == 0, "the form's own validation still stops an empty name"
+    assert page.evaluate("document.querySelector('#name').validity.valueMissing")
     received = submit_ticket(page)
     assert page.url == f"{sites.helpdesk}/demo/ticket-form"
     assert received == {**TICKET, "description": CONDA}
@@ -200,7 +203,7 @@ def test_widget_suggests_the_conda_page_and_records_a_deflection(watched, sites,
     assert [m for m in watched.console if m[0] in ("error", "warning")] == []
 
 
-def test_panel_is_keyboard_accessible_and_escape_closes_it(watched, sites):
+def test_panel_works_by_keyboard_read_more_opens_the_section_and_escape_closes(watched, sites):
     page = watched.page
     first_suggestion(page, f"{sites.helpdesk}/demo/ticket-form")
 
@@ -214,6 +217,17 @@ def test_panel_is_keyboard_accessible_and_escape_closes_it(watched, sites):
         names.append(page.evaluate(f"{focused} && {focused}.textContent.trim()"))
     assert any(n and n.startswith("Read more") for n in names)
     assert names[-1] == "This solved my problem"
+    page.keyboard.press("Shift+Tab")
+    with page.context.expect_page() as opened:
+        page.keyboard.press("Enter")
+    wiki = opened.value
+    wiki.wait_for_load_state()
+    assert wiki.url == f"{sites.wikidesk}/page/conda_in_jobs#{CONDA_ANCHOR}"
+    assert wiki.locator(f"[id='{CONDA_ANCHOR}']").count() == 1
+    assert wiki.evaluate("window.opener") is None
+    wiki.close()
+    page.bring_to_front()
+    page.locator(CARD).first.get_by_role("button", name="This solved my problem").focus()
     page.keyboard.press("Escape")
     assert page.locator(PANEL).is_hidden()
     assert page.evaluate("document.activeElement.id") == "description"

@@ -57,9 +57,14 @@
       return;
     }
     (result.warnings || []).forEach(function (w) { body.appendChild(el("p", "warning", w)); });
-    (result.commands || []).slice(0, 3).forEach(function (c) {
+    var shown = [];
+    (result.commands || []).forEach(function (c) {
+      var inside = shown.some(function (s) { return s.indexOf(c.command) >= 0; });
+      if (shown.length === 3 || inside) return;
+      shown.push(c.command);
       var pre = el("pre", "cmd");
       pre.appendChild(el("code", null, c.command));
+      pre.tabIndex = 0;
       body.appendChild(pre);
     });
     var used = {};
