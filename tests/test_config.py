@@ -108,3 +108,26 @@ def test_invalid_or_missing_file_is_an_error(tmp_path):
         load_config(write(tmp_path / "c.toml", "port = \n"), env={})
     with pytest.raises(WikideskError, match="does not exist"):
         load_config(tmp_path / "absent.toml", env={})
+
+
+def _a_switch() -> str:
+    from dataclasses import fields
+
+    names = [f.name for f in fields(Config) if isinstance(f.default, bool)]
+    if not names:
+        pytest.skip("no true/false setting")
+    return names[0]
+
+
+def test_switches_read_true_false_words(tmp_path):
+    name = _a_switch()
+    assert getattr(load_config(env={f"WIKIDESK_{name.upper()}": "off"}), name) is False
+    assert getattr(load_config(env={f"WIKIDESK_{name.upper()}": "Yes"}), name) is True
+    f = write(tmp_path / "c.toml", f"{name} = false\n")
+    assert getattr(load_config(f, env={}), name) is False
+
+
+def test_switch_with_unclear_value_is_an_error():
+    name = _a_switch()
+    with pytest.raises(WikideskError, match=f"'{name}' expects true or false"):
+        load_config(env={f"WIKIDESK_{name.upper()}": "maybe"})

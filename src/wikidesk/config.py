@@ -142,7 +142,9 @@ def _convert(default: Any, value: Any) -> Any:
 def _kind(default: Any) -> str:
     if isinstance(default, tuple):
         return "a list of strings"
-    return {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}.get(type(default), "a path")
+    return {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}.get(
+        type(default), "a path"
+    )
 
 
 def load_config(
