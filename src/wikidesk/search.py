@@ -160,7 +160,10 @@ def _joined(term: str) -> str:
 
 
 def correct(word: str, index: Index) -> str | None:
-    """The frequent index term closest to an unknown word (edit distance 1, or 2 if long)."""
+    """The frequent index term closest to an unknown word (edit distance 1, or 2 if long).
+
+    A term that only adds or drops letters at the end is not a correction: that is the stemmer
+    meeting another word form ("freezing" is not a typo of "free")."""
     if len(word) < 4 or not _correctable(word):
         return None
     table = index.cache("spelling", lambda: _spelling_table(index))
@@ -176,7 +179,7 @@ def correct(word: str, index: Index) -> str | None:
     for tid in candidates:
         term = index.terms[tid]
         dist = _edit_distance(word, term)
-        if dist <= limit:
+        if dist <= limit and not (term.startswith(word) or word.startswith(term)):
             key = (dist, -int(df[tid]), term)
             if best is None or key < best:
                 best = key
