@@ -89,10 +89,12 @@ def test_marker_links_to_its_source(page, live_server):
     assert href.startswith("/page/python?") and href.endswith("#recommendation")
 
 
-def test_follow_up_is_answered_from_the_proteus_context(page, live_server):
+def test_follow_up_is_answered_from_the_proteus_context(page, live_server, artifacts):
     page.goto("/")
     ask(page, SEED, 1)
     second = ask(page, "and on Proteus?", 2)
+    second.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "follow-up-desktop.png"))
     sources = " ".join(second.locator(".source__link").all_inner_texts())
     warnings = " ".join(second.locator(".warning").all_inner_texts())
     assert "Proteus" in sources or "decommissioned" in warnings.lower(), (sources, warnings)
@@ -133,7 +135,7 @@ def test_keyboard_only_asking(page, live_server):
     page.wait_for_url(re.compile(r"/page/python"))
 
 
-def test_example_question_and_unanswered_question(page, live_server, live_config):
+def test_example_question_and_unanswered_question(page, live_server, live_config, artifacts):
     page.goto("/")
     examples = page.locator("button.example")
     assert examples.count() >= 2
@@ -141,9 +143,16 @@ def test_example_question_and_unanswered_question(page, live_server, live_config
     first = page.locator("article.turn--answer").first
     first.wait_for()
     assert "is-unanswered" not in (first.get_attribute("class") or "")
-    answer = ask(page, "how do I renew my parking permit at the stadium?", 2)
+    page.get_by_role("button", name="New conversation").click()
+    assert page.locator("article.turn--answer").count() == 0
+    assert page.locator("button.example").first.is_visible()
+    answer = ask(page, "how do I renew my parking permit at the stadium?", 1)
+    assert "is-unanswered" in (answer.get_attribute("class") or "")
+    assert answer.locator(".answer__interpreted").count() == 0, "a new conversation has no history"
     ticket = answer.get_by_role("link", name="Open a ticket")
     assert ticket.get_attribute("href") == live_config.helpdesk_url
+    answer.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "unanswered-desktop.png"))
 
 
 def test_errors_are_shown_in_the_transcript(page, live_server):

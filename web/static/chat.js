@@ -5,6 +5,7 @@
 
   var HISTORY_TURNS = 3;
   var VISIBLE_SOURCES = 3;
+  var VISIBLE_COMMANDS = 3;
   var STORAGE_KEY = "wikidesk.transcript.v1";
 
   var main = document.getElementById("main");
@@ -208,6 +209,8 @@
     box.appendChild(title);
     var list = el("ol", "sources__list");
     var more = null;
+    /* An unanswered question's nearest sections are rarely relevant: they stay folded. */
+    var visible = result.answered ? VISIBLE_SOURCES : 0;
     result.citations.forEach(function (c, i) {
       var li = el("li", "source");
       li.id = id + "-source-" + c.n;
@@ -222,20 +225,20 @@
         body.appendChild(snip);
       }
       li.appendChild(body);
-      if (i < VISIBLE_SOURCES) {
+      if (i < visible) {
         list.appendChild(li);
         return;
       }
       if (!more) {
         more = el("details", "sources__more");
-        var rest = result.citations.length - VISIBLE_SOURCES;
-        more.appendChild(el("summary", null, rest + " more source" + (rest > 1 ? "s" : "")));
+        var rest = result.citations.length - visible;
+        var label = visible ? rest + " more source" + (rest > 1 ? "s" : "") : "Show " + rest + " section" + (rest > 1 ? "s" : "");
+        more.appendChild(el("summary", null, label));
         more.appendChild(el("ol", "sources__list"));
-        more.lastChild.setAttribute("start", String(VISIBLE_SOURCES + 1));
       }
       more.lastChild.appendChild(li);
     });
-    box.appendChild(list);
+    if (visible) box.appendChild(list);
     if (more) box.appendChild(more);
     return box;
   }
@@ -302,15 +305,14 @@
       wrap.appendChild(renderAnswerText(result.answer, byNumber, result.interpreted_as || turn.question));
     } else {
       wrap.appendChild(el("p", "answer__text", result.answer));
-      var ticket = el("p", "answer__ticket");
       if (helpdeskUrl) {
+        var ticket = el("p", "answer__ticket");
         var a = el("a", "button button--primary", "Open a ticket");
         a.href = helpdeskUrl;
         a.rel = "noopener";
-        ticket.appendChild(el("span", null, "The wiki does not seem to cover this. "));
         ticket.appendChild(a);
+        wrap.appendChild(ticket);
       }
-      wrap.appendChild(ticket);
     }
     if (result.warnings && result.warnings.length) {
       var warn = el("ul", "warnings");
@@ -327,7 +329,20 @@
       var cmds = el("section", "commands");
       var h = el("h3", "commands__title", result.commands.length > 1 ? "Commands" : "Command");
       cmds.appendChild(h);
-      result.commands.forEach(function (c) { cmds.appendChild(renderCommand(c)); });
+      var moreCmds = null;
+      result.commands.forEach(function (c, i) {
+        if (i < VISIBLE_COMMANDS) {
+          cmds.appendChild(renderCommand(c));
+          return;
+        }
+        if (!moreCmds) {
+          var rest = result.commands.length - VISIBLE_COMMANDS;
+          moreCmds = el("details", "commands__more");
+          moreCmds.appendChild(el("summary", null, rest + " more command" + (rest > 1 ? "s" : "")));
+          cmds.appendChild(moreCmds);
+        }
+        moreCmds.appendChild(renderCommand(c));
+      });
       wrap.appendChild(cmds);
     }
     if (result.citations && result.citations.length) {
