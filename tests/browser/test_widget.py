@@ -5,6 +5,7 @@ demo ticket form on an allowed origin, and the same form on an origin that is no
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import threading
@@ -298,3 +299,56 @@ def test_iframe_is_refused_on_an_origin_not_allowed(watched, sites):
     child = page.frames[1]
     assert not child.url.startswith(sites.wikidesk)
     assert child.locator("#question").count() == 0
+
+
+def fake_suggestions(section: str) -> str:
+    return json.dumps(
+        {
+            "query": section,
+            "suggestions": [
+                {
+                    "title": "Fake",
+                    "section": section,
+                    "heading_path": [section],
+                    "url": f"http://wikidesk.invalid/page/fake#{section}",
+                    "answer": f"Answer from {section}.",
+                    "commands": [],
+                    "page": "fake",
+                    "anchor": section,
+                }
+            ],
+        }
+    )
+
+
+def wait_until(page, condition, timeout_ms: int = 5000) -> None:
+    """Let the browser run until `condition()` holds on the test's side."""
+    for _ in range(timeout_ms // 50):
+        if condition():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("timed out waiting for the widget")
+
+
+def test_one_request_in_flight_and_stale_answers_are_dropped(watched, sites):
+    page = watched.page
+    held = []
+    aborted = []
+    page.route(f"{sites.wikidesk}/api/suggest**", lambda route: held.append(route))
+    page.on("requestfailed", lambda r: aborted.append(r.url) if "/api/suggest" in r.url else None)
+    page.goto(f"{sites.helpdesk}/demo/ticket-form")
+    type_ticket(page, "conda activate fails")
+    wait_until(page, lambda: len(held) == 1)
+    page.keyboard.type(" inside batch jobs", delay=15)
+    wait_until(page, lambda: len(held) == 2)
+    page.wait_for_timeout(100)
+    assert aborted == [held[0].request.url], "the first request was aborted, not left running"
+
+    headers = {"Access-Control-Allow-Origin": sites.helpdesk, "Content-Type": "application/json"}
+    held[1].fulfill(status=200, headers=headers, body=fake_suggestions("newer"))
+    page.locator(CARD).first.wait_for()
+    with contextlib.suppress(Exception):
+        held[0].fulfill(status=200, headers=headers, body=fake_suggestions("older"))
+    page.wait_for_timeout(200)
+    assert page.locator(f"{CARD} h3").all_text_contents() == ["newer"]
+    assert watched.errors == []
