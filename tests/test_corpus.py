@@ -606,3 +606,46 @@ def test_anchors_unique_even_when_a_heading_looks_like_a_numbered_repeat():
     anchors = [s.anchor for s in p.sections]
     assert len(set(anchors)) == len(anchors), anchors
     assert anchors[:3] == ["top", "install", "install-2"]
+
+
+LIST_WITH_CODE = """## Steps
+
+1.  Load the module:
+
+        module load foo/1.0
+
+2.  Run it:
+
+    ```
+    foo --run
+      --verbose
+    ```
+
+-   An item.
+
+    Its second paragraph.
+
+    -   A nested item.
+
+        -   A deeper item.
+
+After the list.
+
+    top-level code
+"""
+
+
+def test_code_nested_in_list_items_is_code():
+    p, _ = parse_page(LIST_WITH_CODE, "steps")
+    assert [(b.kind, b.text) for b in section(p, "Steps").blocks] == [
+        ("item", "Load the module:"),
+        ("code", "module load foo/1.0"),
+        ("item", "Run it:"),
+        ("code", "foo --run\n  --verbose"),
+        ("item", "An item."),
+        ("para", "Its second paragraph."),
+        ("item", "A nested item."),
+        ("item", "A deeper item."),
+        ("para", "After the list."),
+        ("code", "top-level code"),
+    ]

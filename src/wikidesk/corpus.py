@@ -177,7 +177,7 @@ def load_corpus(
 
 # --------------------------------------------------------------------------- parsing
 
-_FENCE_RE = re.compile(r"^\s{0,3}(```+|~~~+)")
+_FENCE_RE = re.compile(r"^[ \t]*(```+|~~~+)")  # any indent: fences nest in list items
 _ATX_RE = re.compile(r"^\s{0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _SETEXT_RE = re.compile(r"^\s{0,3}(=+|-+)[ \t]*$")
 _ITEM_RE = re.compile(r"^(\s*)(?:[-*+]|\d{1,3}[.)])[ \t]+")
@@ -416,13 +416,13 @@ def parse_blocks(lines: list[str]) -> list[Block]:
     lines = _tables_to_rows(lines)
     blocks: list[Block] = []
     i, n = 0, len(lines)
-    last_kind = ""
+    in_item = False  # inside a list item, code is indented 8 columns and 4 is the item's own
     while i < n:
         line = lines[i]
         stripped = line.strip()
+        if stripped and not _indent(line) and not _ITEM_RE.match(line):
+            in_item = False
         if not stripped or _RULE_RE.match(line) or re.fullmatch(r"<references\s*/?>", stripped, re.I):
-            if stripped:
-                last_kind = ""
             i += 1
             continue
         if _FOOTDEF_RE.match(line) and not line.startswith(" "):
@@ -436,9 +436,10 @@ def parse_blocks(lines: list[str]) -> list[Block]:
             marker = fence.group(1)
             while j < n and not lines[j].strip().startswith(marker[:3]):
                 j += 1
-            body = lines[i + 1 : j]
+            indent = _indent(line)
+            body = [x[min(indent, _indent(x)) :] for x in lines[i + 1 : j]]
             blocks.append(_code_block(body, "\n".join(lines[i : j + 1])))
-            i, last_kind = j + 1, "code"
+            i = j + 1
             continue
         if _PANDOC_PRE_RE.match(line):
             j = i
@@ -447,23 +448,24 @@ def parse_blocks(lines: list[str]) -> list[Block]:
             raw = lines[i:j]
             code = [inline_to_text(x.strip(), placeholders=True) for x in raw]
             blocks.append(_code_block(code, "\n".join(raw), dedent=True))
-            i, last_kind = j, "code"
+            i = j
             continue
-        if line.startswith(("    ", "\t")) and last_kind not in ("item",):
+        depth = 8 if in_item else 4
+        if _indent(line.expandtabs(4)) >= depth and not (in_item and _ITEM_RE.match(line)):
             j = i
-            while j < n and (lines[j].startswith(("    ", "\t")) or not lines[j].strip()):
+            while j < n and (_indent(lines[j].expandtabs(4)) >= depth or not lines[j].strip()):
                 j += 1
             while j > i and not lines[j - 1].strip():
                 j -= 1
             blocks.append(_code_block(lines[i:j], "\n".join(lines[i:j]), dedent=True))
-            i, last_kind = j, "code"
+            i = j
             continue
         if stripped.startswith("|"):
             if not re.fullmatch(r"\|?[\s:|+-]*", stripped):
                 cells = [inline_to_text(c) for c in stripped.strip("|").split("|")]
                 text = " | ".join(c for c in cells if c)
                 blocks.append(_text_block("row", text, line))
-            i, last_kind = i + 1, "row"
+            i = i + 1
             continue
         if re.match(r"^\+[-=+]+\+$", stripped):
             i += 1
@@ -475,7 +477,7 @@ def parse_blocks(lines: list[str]) -> list[Block]:
             raw = lines[i:j]
             text = " ".join(re.sub(r"^\s*>+\s?", "", x) for x in raw)
             blocks.append(_text_block("quote", inline_to_text(text), "\n".join(raw)))
-            i, last_kind = j, "quote"
+            i = j
             continue
         item = _ITEM_RE.match(line)
         if item:
@@ -491,15 +493,19 @@ def parse_blocks(lines: list[str]) -> list[Block]:
             text = " ".join(x.strip() for x in raw)
             text = _ITEM_RE.sub("", text, count=1)
             blocks.append(_text_block("item", inline_to_text(text), "\n".join(raw)))
-            i, last_kind = j, "item"
+            i, in_item = j, True
             continue
         j = i + 1
         while j < n and lines[j].strip() and not _starts_block(lines[j]):
             j += 1
         raw = lines[i:j]
         blocks.append(_text_block("para", inline_to_text(" ".join(x.strip() for x in raw)), "\n".join(raw)))
-        i, last_kind = j, "para"
+        i = j
     return [b for b in blocks if b.text.strip()]
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
 
 
 def _starts_block(line: str) -> bool:
