@@ -196,6 +196,14 @@ def test_deflection_posted_from_allowed_origin_is_recorded(embed_app, client):
     assert (row["kind"], row["page"], row["origin"]) == ("deflection", "conda_in_jobs", HELPDESK)
 
 
+def test_a_configured_origin_with_a_trailing_slash_still_matches():
+    from wikidesk.web.embed import cors_headers
+
+    assert cors_headers(HELPDESK, (HELPDESK + "/",)) == {"Access-Control-Allow-Origin": HELPDESK}
+    assert cors_headers(HELPDESK + ".evil.com", (HELPDESK + "/",)) == {}
+    assert cors_headers(None, (HELPDESK,)) == {}
+
+
 def test_pages_outside_the_api_get_no_cors_headers(client):
     resp = client.get("/widget.js", headers={"Origin": HELPDESK})
     assert "Access-Control-Allow-Origin" not in resp.headers

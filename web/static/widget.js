@@ -18,7 +18,7 @@
   var script = document.currentScript ||
     document.querySelector("script[data-wikidesk-fields]") ||
     document.querySelector('script[src*="widget.js"]');
-  if (!script || !window.fetch || !document.head.attachShadow || window.__wikideskWidget) return;
+  if (!script || !window.fetch || !Element.prototype.attachShadow || window.__wikideskWidget) return;
   window.__wikideskWidget = true;
 
   var LABELS = {

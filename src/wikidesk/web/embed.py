@@ -117,7 +117,7 @@ def distinct_commands(commands: Iterable[str], limit: int = MAX_COMMANDS) -> lis
 @bp.get("/embed")
 def embed() -> Response:
     cfg = config()
-    ancestors = " ".join(("'self'", *cfg.allowed_origins))
+    ancestors = " ".join(("'self'", *(o.rstrip("/") for o in cfg.allowed_origins)))
     resp = make_response(render_template("embed.html", helpdesk_url=cfg.helpdesk_url))
     resp.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -160,7 +160,7 @@ def iframe_demo() -> str:
 
 def cors_headers(origin: str | None, allowed: tuple[str, ...]) -> dict[str, str]:
     """Headers that let `origin` read an API response; none at all for any other origin."""
-    if not origin or origin not in allowed:
+    if not origin or origin.rstrip("/") not in {a.rstrip("/") for a in allowed}:
         return {}
     return {"Access-Control-Allow-Origin": origin}
 
