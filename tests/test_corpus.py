@@ -649,3 +649,9 @@ def test_code_nested_in_list_items_is_code():
         ("para", "After the list."),
         ("code", "top-level code"),
     ]
+
+
+def test_tab_indented_shell_comment_is_code_not_heading():
+    p, _ = parse_page("Run this:\n\n\t# make a folder\n\tmkdir -p out\n\n## Real\n\nText.\n", "t")
+    assert paths(p) == [[], ["Real"]]
+    assert code_texts(p.sections[0]) == ["# make a folder\nmkdir -p out"]

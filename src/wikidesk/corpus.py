@@ -178,8 +178,8 @@ def load_corpus(
 # --------------------------------------------------------------------------- parsing
 
 _FENCE_RE = re.compile(r"^[ \t]*(```+|~~~+)")  # any indent: fences nest in list items
-_ATX_RE = re.compile(r"^\s{0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
-_SETEXT_RE = re.compile(r"^\s{0,3}(=+|-+)[ \t]*$")
+_ATX_RE = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
+_SETEXT_RE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _ITEM_RE = re.compile(r"^(\s*)(?:[-*+]|\d{1,3}[.)])[ \t]+")
 _FOOTDEF_RE = re.compile(r"^\s*\[(\d{1,3})\]\s+(.*)$")
 _PANDOC_PRE_RE = re.compile(r"^\s*`[ \t\u00a0]+[^`]*`.*$|^\s*`[^`]*`\*`[^`]*`\*\s*$")
