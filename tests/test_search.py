@@ -1,0 +1,229 @@
+"""Query understanding and ranking: technical tokens, synonyms, spelling, clusters, diversity,
+fusion and follow-up questions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wikidesk.chunking import Chunk
+from wikidesk.config import Config
+from wikidesk.evaluate import build_eval_index
+from wikidesk.index import Index
+from wikidesk.search import Hit, Lexicon, Searcher, contextualize, correct, diversify, fuse
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "corpus"
+ANSWERS = ROOT / "tests" / "fixtures" / "answers"
+CONFIG = Config()
+
+
+@pytest.fixture(scope="module")
+def seed_index() -> Index:
+    return build_eval_index([SEED], CONFIG)
+
+
+@pytest.fixture(scope="module")
+def answers_index() -> Index:
+    return build_eval_index([ANSWERS], CONFIG)
+
+
+def top_sections(index: Index, question: str, config: Config = CONFIG, k: int = 5) -> list[tuple[str, ...]]:
+    _, hits = Searcher(index, config).search(question, k=k)
+    return [(h.chunk.page, *h.chunk.heading_path) for h in hits]
+
+
+def weights(index: Index, question: str, lexicon: Lexicon | None = None) -> dict[str, float]:
+    query = Searcher(index, CONFIG, lexicon).query(question)
+    return {index.terms[t]: w for t, w in query.terms.items()}
+
+
+# --------------------------------------------------------------------------- technical tokens
+
+
+def test_modulefile_in_a_question_matches_whole_and_by_its_parts(seed_index):
+    terms = weights(seed_index, "python/gcc/3.11")
+    assert {"python/gcc/3.11", "python", "gcc", "3.11"} <= terms.keys()
+    assert all(terms[t] == 1.0 for t in ("python/gcc/3.11", "gcc", "3.11"))
+
+
+def test_version_part_alone_finds_the_section_listing_that_modulefile(seed_index):
+    assert top_sections(seed_index, "3.11")[0] == ("python", "Picotte", "Locally-Installed Versions")
+
+
+def test_option_with_dashes_is_a_term_of_its_own(seed_index):
+    terms = weights(seed_index, "pip --user flag")
+    assert "--user" in terms and "user" in terms
+
+
+# --------------------------------------------------------------------------- synonyms
+
+
+@pytest.mark.parametrize(
+    ("typed", "synonym"), [("virtualenv", "venv"), ("anaconda", "conda"), ("cuda", "gpu")]
+)
+def test_synonym_is_searched_with_less_weight_than_the_users_word(seed_index, typed, synonym):
+    terms = weights(seed_index, typed)
+    assert terms[typed] == 1.0
+    assert terms[synonym] == pytest.approx(CONFIG.synonym_weight)
+    assert terms[synonym] < terms[typed]
+
+
+def test_synonyms_widen_recall_but_the_users_own_word_ranks_first(tmp_path):
+    wiki = tmp_path / "wiki"
+    wiki.mkdir()
+    (wiki / "envs.md").write_text(
+        "# Environments\n\n## Group venvs\n\nA venv in the group folder can serve the whole lab.\n\n"
+        "## Old virtualenv tool\n\nThe virtualenv tool predates the built-in module.\n",
+        encoding="utf-8",
+    )
+    (wiki / "other.md").write_text("# Storage\n\n## Quotas\n\nHome folders hold 64 GiB.\n", encoding="utf-8")
+    index = build_eval_index([wiki], CONFIG)
+    bm25f = CONFIG.replace(fusion="bm25")
+
+    def lexical(lexicon: Lexicon | None) -> dict[str, float]:
+        _, hits = Searcher(index, bm25f, lexicon).search("virtualenv", k=5)
+        return {h.chunk.heading: h.lexical for h in hits}
+
+    with_synonyms = lexical(None)
+    assert next(iter(with_synonyms)) == "Old virtualenv tool"
+    assert with_synonyms.get("Group venvs", 0) > 0
+    assert lexical(Lexicon(())).get("Group venvs", 0) == 0
+
+
+def test_lexicon_phrase_of_stopwords_stands_in_for_the_users_words(seed_index):
+    terms = weights(seed_index, "which should I use")
+    assert terms.get("recommend") == 1.0
+
+
+# --------------------------------------------------------------------------- spelling
+
+
+def test_unknown_word_is_corrected_toward_a_frequent_vocabulary_word(seed_index):
+    assert correct("anacoda", seed_index) == "anaconda"
+    query = Searcher(seed_index, CONFIG).query("anacoda home quota")
+    assert query.corrections == {"anacoda": "anaconda"}
+    assert weights(seed_index, "anacoda home quota")["anaconda"] < 1.0
+
+
+@pytest.mark.parametrize("word", ["conda", "python", "quota"])
+def test_known_words_are_not_corrected(seed_index, word):
+    assert word in seed_index.vocab
+    assert Searcher(seed_index, CONFIG).query(f"{word} help").corrections == {}
+
+
+@pytest.mark.parametrize("word", ["3.12", "2.7.99", "v3.13"])
+def test_version_numbers_are_not_corrected(seed_index, word):
+    assert correct(word, seed_index) is None
+    assert Searcher(seed_index, CONFIG).query(f"python {word}").corrections == {}
+
+
+def test_typo_question_still_finds_the_right_section(seed_index):
+    assert top_sections(seed_index, "pyhton 3.11 modulefile picote")[0][:2] == ("python", "Picotte")
+
+
+# --------------------------------------------------------------------------- clusters
+
+
+def test_question_naming_proteus_prefers_the_proteus_section(answers_index):
+    assert top_sections(answers_index, "quantasim modulefile on proteus")[0] == (
+        "quantasim",
+        "Proteus",
+        "Installed Versions",
+    )
+
+
+def test_question_naming_picotte_prefers_the_picotte_section(answers_index):
+    assert top_sections(answers_index, "running quantasim on picotte")[0] == (
+        "quantasim",
+        "Picotte",
+        "Running QuantaSim",
+    )
+
+
+def test_question_naming_no_cluster_prefers_picotte_over_proteus(answers_index):
+    no_preference = CONFIG.replace(retired_penalty=0.0, cluster_boost=0.0)
+    # The words alone favour the Proteus section; the preference must overturn that.
+    assert top_sections(answers_index, "quantasim modulefile", no_preference)[0][1] == "Proteus"
+    assert top_sections(answers_index, "quantasim modulefile")[0] == (
+        "quantasim",
+        "Picotte",
+        "Installed Versions",
+    )
+
+
+def test_retired_clusters_come_from_configuration(answers_index):
+    swapped = CONFIG.replace(current_clusters=("Proteus",), retired_clusters=("Picotte",))
+    assert top_sections(answers_index, "running quantasim", swapped)[0][1] == "Proteus"
+
+
+# --------------------------------------------------------------------------- diversity
+
+
+def _hit(page: str, n: int, score: float) -> Hit:
+    chunk = Chunk(n, page, page.title(), n, f"s{n}", (f"s{n}",), f"s{n}", (0, 1), "text")
+    return Hit(chunk, score)
+
+
+def test_one_page_takes_at_most_max_per_page_top_places():
+    hits = [_hit("a", 0, 9), _hit("a", 1, 8), _hit("a", 2, 7), _hit("b", 3, 1)]
+    assert [h.chunk.page for h in diversify(hits, 4, per_page=2)] == ["a", "a", "b", "a"]
+
+
+def test_one_page_fills_the_list_when_nothing_else_matches():
+    hits = [_hit("a", i, 9 - i) for i in range(4)]
+    assert [h.chunk.section for h in diversify(hits, 4, per_page=2)] == [0, 1, 2, 3]
+
+
+def test_ranked_list_holds_another_page_after_max_per_page_sections():
+    index = build_eval_index([SEED, ANSWERS], CONFIG)
+    for per_page in (1, 2):
+        pages = [s[0] for s in top_sections(index, "python", CONFIG.replace(max_per_page=per_page), k=6)]
+        assert pages[:per_page] == ["python"] * per_page
+        assert pages[per_page] != "python"
+
+
+# --------------------------------------------------------------------------- fusion
+
+
+@pytest.mark.parametrize("fusion", ["linear", "rrf"])
+def test_fused_ranking_differs_from_either_part_alone(fusion):
+    lexical = np.array([1.0, 0.8, 0.0, 0.1])
+    chars = np.array([0.0, 0.9, 1.0, 0.2])
+    config = CONFIG.replace(fusion=fusion, char_weight=1.0 if fusion == "rrf" else 0.35)
+    best = {
+        name: int(np.argmax(fuse(lexical, chars, config.replace(fusion=name)))) for name in ("bm25", "chars")
+    }
+    assert best == {"bm25": 0, "chars": 2}
+    assert int(np.argmax(fuse(lexical, chars, config))) == 1
+
+
+# --------------------------------------------------------------------------- follow-ups
+
+
+def test_follow_up_takes_the_topic_from_the_previous_question_and_swaps_the_cluster():
+    text = contextualize("and on Proteus?", ["which Python should I use on Picotte?"], CONFIG)
+    assert "proteus" in text.lower() and "python" in text.lower()
+    assert "picotte" not in text.lower()
+
+
+def test_follow_up_uses_the_latest_non_empty_question():
+    history = ["how big is my home quota?", "which Python should I use on Picotte?", "  "]
+    text = contextualize("what about Proteus?", history, CONFIG)
+    assert "python" in text.lower() and "quota" not in text.lower()
+
+
+def test_long_self_contained_question_is_left_alone():
+    question = "how do I submit a GPU job script with sbatch on the cluster using two V100 cards?"
+    assert contextualize(question, ["which Python should I use on Picotte?"], CONFIG) == question
+
+
+def test_question_without_history_is_left_alone():
+    assert contextualize("and on Proteus?", [], CONFIG) == "and on Proteus?"
+
+
+def test_follow_up_search_lands_on_the_other_clusters_section(answers_index):
+    text = contextualize("and on Proteus?", ["which quantasim modulefile should I load on Picotte?"], CONFIG)
+    assert top_sections(answers_index, text)[0] == ("quantasim", "Proteus", "Installed Versions")
