@@ -23,6 +23,13 @@ def ask(page, question: str, turn: int):
     return answer
 
 
+def copy_and_wait(page, answer, command: str) -> None:
+    """Click the command's Copy button and wait until it says "Copied"."""
+    button = answer.get_by_role("button", name=f"Copy command: {command}")
+    button.click()
+    page.wait_for_function("b => b.textContent === 'Copied'", arg=button.element_handle())
+
+
 def test_seed_question_answers_with_sources_and_copyable_command(
     page, live_server, artifacts, blocked_requests, viewports
 ):
@@ -36,8 +43,7 @@ def test_seed_question_answers_with_sources_and_copyable_command(
     assert "Recommendation" in source1.locator(".source__link").inner_text()
     assert source1.locator(".source__snippet mark").count() > 0
 
-    answer.get_by_role("button", name="Copy command: module load python/gcc/3.10").click()
-    assert answer.get_by_text("Copied").first.is_visible()
+    copy_and_wait(page, answer, "module load python/gcc/3.10")
     assert page.evaluate("navigator.clipboard.readText()") == "module load python/gcc/3.10"
 
     page.screenshot(path=str(artifacts / "chat-desktop.png"))
@@ -67,6 +73,7 @@ def test_source_one_opens_the_recommendation_section(page, live_server, artifact
     page.screenshot(path=str(artifacts / "page-desktop.png"))
     page.set_viewport_size(viewports["phone"])
     page.screenshot(path=str(artifacts / "page-phone.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewports["phone"]["width"]
 
     page.go_back()
     page.locator("article.turn--answer").first.wait_for()
@@ -166,3 +173,23 @@ def test_errors_are_shown_in_the_transcript(page, live_server):
     assert "index is rebuilding" in error.inner_text()
     assert page.input_value("#question") == SEED, "the question is kept for another try"
     assert page.locator("#question").is_enabled()
+
+
+def test_copy_falls_back_when_the_clipboard_api_refuses(page, live_server):
+    page.add_init_script(
+        "navigator.clipboard.writeText = () => Promise.reject(new DOMException('denied', 'NotAllowedError'));"
+    )
+    page.goto("/")
+    answer = ask(page, SEED, 1)
+    copy_and_wait(page, answer, "module load python/gcc/3.10")
+    assert page.evaluate("navigator.clipboard.readText()") == "module load python/gcc/3.10"
+
+
+def test_markup_in_questions_and_answers_is_shown_as_text(page, live_server):
+    page.goto("/")
+    question = '<img src=x onerror="window.pwned=1"> <b>python</b> on Picotte?'
+    ask(page, question, 1)
+    bubble = page.locator(".turn--user .bubble").first
+    assert bubble.inner_text() == question
+    assert bubble.locator("img, b").count() == 0
+    assert page.evaluate("window.pwned") is None
