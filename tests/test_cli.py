@@ -206,6 +206,14 @@ def test_index_prints_summary_and_warnings_on_stderr(workdir, capsys):
         assert sum(name in w for w in warnings) == 1, (name, warnings)
     assert all(w.startswith("warning: ") for w in warnings)
     assert (out / "CURRENT").is_file()
+    assert not (workdir / ".wikidesk").exists()
+
+
+def test_index_shows_progress_on_a_terminal(workdir, seed_corpus, capsys, monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["index", "--corpus", str(seed_corpus), "--out", str(workdir / "idx")]) == 0
+    err = capsys.readouterr().err
+    assert "\rparsing [" in err and "1/1" in err and err.endswith("\n")
 
 
 def test_index_of_corpus_without_text_is_one_line_error(workdir, capsys):
