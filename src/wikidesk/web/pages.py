@@ -124,7 +124,7 @@ def find_examples(d: Wikidesk, limit: int) -> list[str]:
     for _, page_id, anchor, question in sorted(_candidates(d), key=lambda c: c[0]):
         if len(chosen) >= limit or tried >= 60:
             break
-        if seen_pages.get(page_id, 0) >= 2 and len(d.index.pages) > 1:
+        if seen_pages.get(page_id, 0) >= (1 if len(d.index.pages) >= limit else 2):
             continue
         tried += 1
         result = d.ask(question)
@@ -194,4 +194,4 @@ def _mine(word: str) -> str:
 
 
 def _lower_words(text: str, common: set[str]) -> str:
-    return " ".join(w.lower() if w.lower() in common else w for w in text.split())
+    return " ".join(w.lower() if len(w) > 2 and w.lower() in common else w for w in text.split())
