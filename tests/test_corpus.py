@@ -655,3 +655,8 @@ def test_tab_indented_shell_comment_is_code_not_heading():
     p, _ = parse_page("Run this:\n\n\t# make a folder\n\tmkdir -p out\n\n## Real\n\nText.\n", "t")
     assert paths(p) == [[], ["Real"]]
     assert code_texts(p.sections[0]) == ["# make a folder\nmkdir -p out"]
+
+
+def test_escaped_pipe_stays_inside_its_table_cell():
+    p, _ = parse_page("| Option | Meaning |\n|---|---|\n| `a\\|b` | either a or b |\n", "t")
+    assert [b.text for b in p.sections[0].blocks] == ["Option | Meaning", "a|b | either a or b"]

@@ -462,7 +462,9 @@ def parse_blocks(lines: list[str]) -> list[Block]:
             continue
         if stripped.startswith("|"):
             if not re.fullmatch(r"\|?[\s:|+-]*", stripped):
-                cells = [inline_to_text(c) for c in stripped.strip("|").split("|")]
+                cells = [
+                    inline_to_text(c.replace("\\|", "|")) for c in re.split(r"(?<!\\)\|", stripped.strip("|"))
+                ]
                 text = " | ".join(c for c in cells if c)
                 blocks.append(_text_block("row", text, line))
             i = i + 1
