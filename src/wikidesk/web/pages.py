@@ -120,11 +120,12 @@ def example_questions() -> list[str]:
 def find_examples(d: Wikidesk, limit: int) -> list[str]:
     chosen: list[str] = []
     seen_pages: dict[str, int] = {}
+    per_page = -(-limit // max(1, len(d.index.pages)))  # spread over pages when there are enough
     tried = 0
     for _, page_id, anchor, question in sorted(_candidates(d), key=lambda c: c[0]):
         if len(chosen) >= limit or tried >= 60:
             break
-        if seen_pages.get(page_id, 0) >= (1 if len(d.index.pages) >= limit else 2):
+        if seen_pages.get(page_id, 0) >= per_page:
             continue
         tried += 1
         result = d.ask(question)
