@@ -421,6 +421,9 @@ def compose(question: str, query: Query, hits: list[Hit], index: Index, config: 
             {"command": c.command, "citation": c.section, "placeholders": list(c.placeholders)}
             for c in commands
         ],
+        "sentences": [
+            {"text": s.text, "citation": s.citation, "score": round(s.score, 4)} for s in chosen
+        ],
         "warnings": warnings_for(used_sections, config),
         "confidence": conf,
     }
