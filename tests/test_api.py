@@ -49,6 +49,18 @@ def test_follow_up_uses_the_previous_question(client):
     assert proteus_cited or decommissioned
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="search.contextualize rewrites any question with few words of its own, even one with its own "
+    "subject; reported to the search owner",
+)
+def test_a_complete_question_after_another_is_not_rewritten(client):
+    question = "how do I install my own python modules?"
+    body = client.post("/api/ask", json={"question": question, "history": [{"question": SEED}]}).get_json()
+    assert "interpreted_as" not in body
+    assert body["citations"][0]["anchor"] == "installing-your-own-python-modules"
+
+
 def test_history_accepts_plain_strings_and_ignores_blank_turns(client):
     r = client.post(
         "/api/ask", json={"question": "and on Proteus?", "history": ["", SEED, {"question": " "}]}
