@@ -287,3 +287,15 @@ def test_unreadable_page_never_stops_build_or_freshness_check(wiki_config, monke
     monkeypatch.undo()
     why = staleness(wiki_config.index, wiki_config.corpus, IndexParams.from_config(wiki_config))
     assert why and "corpus changed" in why
+
+
+def test_saving_into_a_shared_folder_never_deletes_other_folders(wiki_config, built, tmp_path):
+    out = tmp_path / "home"
+    for name in ("venv", "videos", "vault"):
+        (out / name).mkdir(parents=True)
+        (out / name / "keep.txt").write_text("mine", encoding="utf-8")
+    for _ in range(3):
+        save_index(built, out)
+    for name in ("venv", "videos", "vault"):
+        assert (out / name / "keep.txt").is_file(), name
+    load_index(out)

@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 import zipfile
@@ -330,9 +331,20 @@ def save_index(index: Index, out: Path) -> Path:
     return out / version
 
 
+_VERSION_RE = re.compile(r"v\d{8}T\d{6}-\d+-\d+")
+
+
 def _prune_versions(out: Path, keep: set[str]) -> None:
-    """Keep the new version and the one before it (a reader may still be loading it)."""
-    versions = sorted((p for p in out.iterdir() if p.is_dir() and p.name.startswith("v")), reverse=True)
+    """Keep the new version and the one before it (a reader may still be loading it). Only
+    folders named and shaped like our versions go: `--out` may be a folder shared with others."""
+    versions = sorted(
+        (
+            p
+            for p in out.iterdir()
+            if _VERSION_RE.fullmatch(p.name) and p.is_dir() and (p / "meta.json").is_file()
+        ),
+        reverse=True,
+    )
     for old in [v for v in versions if v.name not in keep][1:]:
         shutil.rmtree(old, ignore_errors=True)
 
