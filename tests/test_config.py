@@ -131,3 +131,8 @@ def test_switch_with_unclear_value_is_an_error():
     name = _a_switch()
     with pytest.raises(WikideskError, match=f"'{name}' expects true or false"):
         load_config(env={f"WIKIDESK_{name.upper()}": "maybe"})
+
+
+def test_empty_path_is_an_error_not_the_current_folder():
+    with pytest.raises(WikideskError, match=r"WIKIDESK_INDEX.*'index'"):
+        load_config(env={"WIKIDESK_INDEX": " "})

@@ -121,6 +121,8 @@ def _convert(default: Any, value: Any) -> Any:
     if isinstance(value, (list, dict)) and not isinstance(default, tuple):
         raise TypeError("a single value is expected")
     if isinstance(default, Path):
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("an empty path")
         return Path(value)
     if isinstance(default, tuple):
         if isinstance(value, str):
