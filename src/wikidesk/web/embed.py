@@ -4,7 +4,6 @@ a demo ticket form that uses all of it."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
@@ -32,7 +31,6 @@ MAX_SUGGESTIONS = 5
 MAX_COMMANDS = 2
 WIDGET_MAX_AGE = 300
 PREFLIGHT_MAX_AGE = 600
-_MARKED_SENTENCE = re.compile(r"\s*(.+?)\s\[(\d+)\](?=\s|$)", re.S)
 
 
 def config() -> Config:
@@ -71,11 +69,11 @@ def suggest() -> Response:
 
 
 def suggestions_from(result: dict[str, Any], host_url: str) -> list[dict[str, Any]]:
-    """One suggestion per section the answer quotes, in citation order, each with its own first
+    """One suggestion per section the answer quotes, in citation order, each with its own best
     sentence: a ticket form has room for a sentence, not for the whole answer."""
     sentences: dict[int, str] = {}
-    for m in _MARKED_SENTENCE.finditer(result["answer"]):
-        sentences.setdefault(int(m.group(2)), m.group(1).strip())
+    for s in sorted(result.get("sentences", []), key=lambda s: -s["score"]):
+        sentences.setdefault(s["citation"], s["text"])
     base = host_url.rstrip("/")
     out = []
     for cit in result["citations"]:
