@@ -213,6 +213,12 @@ def _fewer_terms(v: Path) -> None:
     (v / "terms.json").write_text(json.dumps(terms[:-1]))
 
 
+def _chunk_beyond_page(v: Path) -> None:
+    chunks = json.loads((v / "chunks.json").read_text())
+    chunks[0][2] = 999
+    (v / "chunks.json").write_text(json.dumps(chunks))
+
+
 def _bad_meta(v: Path) -> None:
     (v / "meta.json").write_text("{not json", encoding="utf-8")
 
@@ -234,6 +240,7 @@ DAMAGE = [
     _wrong_format,
     _fewer_chunks,
     _fewer_terms,
+    _chunk_beyond_page,
     _bad_meta,
     _meta_not_object,
     _pages_wrong_shape,

@@ -490,8 +490,14 @@ def _check_shapes(index: Index) -> None:
         if p.n_docs != index.n_chunks or p.n_terms != width:
             raise ValueError(f"{name}.npz does not match chunks.json/terms.json")
     for c in index.chunks:
-        if c.page not in index.pages:
+        page = index.pages.get(c.page)
+        if page is None:
             raise ValueError(f"chunk {c.id} cites unknown page {c.page!r}")
+        start, end = c.blocks
+        if not (
+            0 <= c.section < len(page.sections) and 0 <= start <= end <= len(page.sections[c.section].blocks)
+        ):
+            raise ValueError(f"chunk {c.id} cites a section or blocks page {c.page!r} does not have")
 
 
 # --------------------------------------------------------------------------- freshness
