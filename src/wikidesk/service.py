@@ -16,8 +16,12 @@ from .index import Index, IndexParams, load_index, save_index, staleness
 from .search import Searcher, contextualize
 
 
-def build(config: Config, corpus: Path | None = None, out: Path | None = None,
-          progress: Callable[[int, int], None] | None = None) -> tuple[Index, Any]:
+def build(
+    config: Config,
+    corpus: Path | None = None,
+    out: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Index, Any]:
     """Parse the corpus and write a fresh index; returns the index and the parsed corpus."""
     from .corpus import load_corpus
     from .index import build_from_corpus
@@ -31,8 +35,12 @@ def build(config: Config, corpus: Path | None = None, out: Path | None = None,
     return index, parsed
 
 
-def open_index(config: Config, index_dir: Path | None = None, rebuild: bool = True,
-               log: Callable[[str], None] | None = None) -> Index:
+def open_index(
+    config: Config,
+    index_dir: Path | None = None,
+    rebuild: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> Index:
     """With an explicit index folder, load it as it is. Otherwise keep the default index in step
     with the corpus: build it when missing or stale, or refuse with a clear message."""
     log = log or (lambda msg: print(f"wikidesk: {msg}", file=sys.stderr))
