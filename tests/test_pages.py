@@ -138,6 +138,13 @@ def test_chat_page_fetches_nothing_from_elsewhere(client):
         assert not re.search(r"https?://", body), f"{asset} refers to another site"
 
 
+def test_pages_allow_only_their_own_resources(client):
+    for path in ("/", "/page/python"):
+        headers = client.get(path).headers
+        assert "default-src 'self'" in headers["Content-Security-Policy"]
+        assert headers["X-Content-Type-Options"] == "nosniff"
+
+
 def test_chat_script_never_puts_server_strings_in_inner_html(client):
     js = client.get("/static/chat.js").get_data(as_text=True)
     code = re.sub(r"/\*.*?\*/", "", js, flags=re.S)

@@ -13,6 +13,19 @@ pytestmark = pytest.mark.browser
 SEED = "which Python should I use on Picotte?"
 
 
+@pytest.fixture(autouse=True)
+def no_script_errors(page):
+    """Every chat test also fails on an uncaught script error or a Content-Security-Policy refusal."""
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
+    page.on(
+        "console",
+        lambda msg: problems.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    yield
+    assert problems == []
+
+
 def ask(page, question: str, turn: int):
     """Type a question, press Enter, and return the answer article of that turn."""
     box = page.get_by_label("Your question")
@@ -117,6 +130,17 @@ def test_feedback_is_stored(page, live_server, live_config):
     answer.get_by_text("Thanks").wait_for()
     rows = Store(live_config.feedback_db).feedback_rows()
     assert any(r["question"] == SEED and r["helpful"] == 1 and r["page"] == "python" for r in rows)
+
+
+def test_not_helpful_offers_a_ticket(page, live_server, live_config):
+    page.goto("/")
+    answer = ask(page, SEED, 1)
+    answer.get_by_role("button", name="No").click()
+    ticket = answer.get_by_role("link", name="Open a ticket")
+    ticket.wait_for()
+    assert ticket.get_attribute("href") == live_config.helpdesk_url
+    row = Store(live_config.feedback_db).feedback_rows()[-1]
+    assert (row["helpful"], row["section"], row["origin"]) == (0, "recommendation", "chat")
 
 
 def test_keyboard_only_asking(page, live_server):

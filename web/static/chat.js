@@ -278,7 +278,13 @@
       origin: "chat"
     }).then(function () {
       group.hidden = true;
-      status.textContent = helpful ? "Thanks! Glad it helped." : "Thanks, we will use this to improve the wiki.";
+      status.textContent = helpful ? "Thanks! Glad it helped." : "Thanks, this helps us improve the wiki.";
+      if (!helpful && result.answered && helpdeskUrl) {
+        var a = el("a", "feedback__ticket", "Open a ticket");
+        a.href = helpdeskUrl;
+        a.rel = "noopener";
+        status.parentNode.appendChild(a);
+      }
     }, function (err) {
       Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
       status.textContent = "Could not send feedback: " + err.message;
