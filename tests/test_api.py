@@ -274,3 +274,20 @@ def test_index_is_loaded_once_per_app(app, client):
     client.post("/api/ask", json={"question": SEED})
     client.get("/api/search?q=python")
     assert app.extensions["wikidesk"] is desk
+
+
+def test_a_server_fault_is_json_without_internals(app, client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret path /srv/index is broken")
+
+    monkeypatch.setattr(app.extensions["wikidesk"], "ask", broken)
+    app.config.update(TESTING=False, PROPAGATE_EXCEPTIONS=False)
+    msg = error_of(client.post("/api/ask", json={"question": SEED}), 500)
+    assert "secret" not in msg and "report it" in msg
+
+
+def test_html_clients_get_an_html_error_page(client):
+    r = client.post("/")
+    assert r.status_code == 405
+    assert r.mimetype == "text/html"
+    assert "use GET" in r.get_data(as_text=True)
