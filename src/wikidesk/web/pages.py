@@ -206,4 +206,4 @@ def _mine(word: str) -> str:
 
 
 def _lower_words(text: str, common: set[str]) -> str:
-    return " ".join(w.lower() if len(w) > 2 and w.lower() in common else w for w in text.split())
+    return " ".join(w.lower() if len(w) > 1 and w.lower() in common else w for w in text.split())
