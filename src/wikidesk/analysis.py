@@ -187,7 +187,8 @@ STOPWORDS = frozenset(
 
 # A token: word characters possibly joined by the punctuation technical names use inside.
 _TOKEN_RE = re.compile(r"-{1,2}[a-z0-9][\w.+:=/-]*|[\w][\w.+:=/\[\]@#-]*[\w\]+]|\w", re.UNICODE)
-_PART_SPLIT_RE = re.compile(r"[/:=@#\[\]]+")
+_PART_SPLIT_RE = re.compile(r"[/:=@#\[\]]+|(?<=[a-z0-9])-(?=[a-z0-9])")
+_NAME_VERSION_RE = re.compile(r"([a-z]+)(\d+(?:\.\d+)+)")
 _ALNUM_RE = re.compile(r"[a-z0-9]+")
 _HAS_DIGIT_RE = re.compile(r"\d")
 _VERSION_RE = re.compile(r"^v?\d+(\.\d+)+$")
@@ -243,6 +244,10 @@ def expand_token(tok: str) -> list[str]:
 
     for part in _PART_SPLIT_RE.split(tok):
         add(part)
+        named = _NAME_VERSION_RE.fullmatch(part)
+        if named:
+            add(named.group(1))
+            add(named.group(2))
         if not _VERSION_RE.match(part):
             for dotted in part.split("."):
                 add(dotted)
