@@ -64,7 +64,13 @@ def chat():
         helpdesk_url=config.helpdesk_url,
         max_question_chars=config.max_question_chars,
         pages=len(desk().index.pages),
+        follow_up=_follow_up_example(config),
     )
+
+
+def _follow_up_example(config) -> str:
+    clusters = [*config.retired_clusters, *config.current_clusters]
+    return f"and on {clusters[0]}?" if clusters else "what about GPUs?"
 
 
 @bp.get("/page/<path:page_id>")
