@@ -239,3 +239,13 @@ def test_picotte_only_answer_has_no_warnings(fixture_desk, question):
 
 def test_seed_answer_about_picotte_has_no_warnings(desk):
     assert desk.ask(SEED_QUESTION)["warnings"] == []
+
+
+def test_follow_up_answers_for_the_cluster_it_names_and_says_how_it_was_read(fixture_desk):
+    result = fixture_desk.ask(
+        "and on Proteus?", history=["which quantasim modulefile should I load on Picotte?"]
+    )
+    assert "quantasim" in result["interpreted_as"] and "Picotte" not in result["interpreted_as"]
+    assert result["citations"][0]["heading_path"] == ["Proteus", "Installed Versions"]
+    assert [c["command"] for c in result["commands"]][:1] == ["module load quantasim/3.1"]
+    assert any(DECOMMISSIONED in w for w in result["warnings"])
