@@ -240,8 +240,8 @@ def test_fenced_code_is_left_alone(wiki_client):
 
 def test_footnotes_link_to_their_references(wiki_client):
     html = html_of(wiki_client.get("/page/guide"))
-    assert '<sup class="fn"><a href="#ref-1"' in html
-    assert '<span class="ref" id="ref-1">1.</span>' in html
+    assert '<sup class="fn"><a href="#wd_ref_1"' in html
+    assert '<span class="ref" id="wd_ref_1">1.</span>' in html
     assert "&lt;references" not in html
 
 
@@ -259,7 +259,7 @@ def test_tables_render(wiki_client):
 
 def test_page_html_is_sanitised(wiki_client):
     html = html_of(wiki_client.get("/page/guide"))
-    body = html.split('id="main"', 1)[1]
+    body = html.split('id="wd_main"', 1)[1]
     assert "<script>" not in body and "alert(" not in body
     assert "onerror" not in body and "onclick" not in body
     assert "javascript:" not in body
@@ -269,13 +269,24 @@ def test_page_html_is_sanitised(wiki_client):
 
 def test_script_text_is_not_executable(wiki_client):
     html = html_of(wiki_client.get("/page/guide"))
-    body = html.split('id="main"', 1)[1].split("<script src=", 1)[0]
+    body = html.split('id="wd_main"', 1)[1].split("<script src=", 1)[0]
     assert "<script" not in body
+
+
+def test_headings_never_collide_with_the_view_ids(tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    text = "# Odd\n\n## Main\n\nA.[1]\n\n## wd main\n\nB.\n\n## Ref 1\n\n[1] [x](https://example.edu)\n"
+    (corpus / "odd.md").write_text(text, encoding="utf-8")
+    html = html_of(app_for(corpus, tmp_path).test_client().get("/page/odd"))
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), ids
+    assert {"main", "wd-main", "ref-1", "wd_main", "wd_ref_1"} <= set(ids)
 
 
 def test_nested_page_ids(wiki_client):
     html = html_of(wiki_client.get("/page/gpu/cuda"))
-    assert '<h1 id="page-title">CUDA</h1>' in html
+    assert '<h1 id="wd_title">CUDA</h1>' in html
     assert heading_ids(html) == ["versions"]
     assert wiki_client.get("/page/gpu").status_code == 404
 

@@ -8,7 +8,7 @@
   var VISIBLE_COMMANDS = 3;
   var STORAGE_KEY = "wikidesk.transcript.v1";
 
-  var main = document.getElementById("main");
+  var main = document.getElementById("wd_main");
   var form = document.getElementById("ask-form");
   var input = document.getElementById("question");
   var send = document.getElementById("send");

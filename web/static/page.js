@@ -1,7 +1,7 @@
 /* wikidesk page view: "Back to the chat" returns to the conversation rather than a fresh chat. */
 (function () {
   "use strict";
-  var back = document.getElementById("back-to-chat");
+  var back = document.getElementById("wd_back");
   if (!back) return;
   back.addEventListener("click", function (e) {
     var ref = document.referrer;

@@ -6,7 +6,8 @@ are turned into plain Markdown: wikilinks point at /page/<id>, backticked prefor
 become code blocks, footnote markers link to the references. The HTML is then sanitised with
 an allowlist, and the question's words can be marked in one section. Fences, preformatted
 lines and footnote definitions are found with the parser's own patterns, so the view sees them
-exactly where the index did.
+exactly where the index did. The view's own ids (`wd_main`, `wd_ref_3`) contain '_', which a
+heading slug never does, so a heading called "Main" cannot steal them.
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ def _inline(line: str, resolve: Resolver, refs: set[int], wiki_base_url: str) ->
     d = _FOOTDEF_RE.match(line)
     if d and int(d.group(1)) in refs:
         n = int(d.group(1))
-        return f'<span class="ref" id="ref-{n}">{n}.</span> ' + _links_and_notes(
+        return f'<span class="ref" id="wd_ref_{n}">{n}.</span> ' + _links_and_notes(
             d.group(2), resolve, refs, wiki_base_url
         )
     return _links_and_notes(line, resolve, refs, wiki_base_url)
@@ -162,7 +163,7 @@ def _rewrite(text: str, resolve: Resolver, refs: set[int], wiki_base_url: str) -
 
     def note(m: re.Match[str]) -> str:
         n = int(m.group(1))
-        return f'<sup class="fn"><a href="#ref-{n}">[{n}]</a></sup>' if n in refs else m.group(0)
+        return f'<sup class="fn"><a href="#wd_ref_{n}">[{n}]</a></sup>' if n in refs else m.group(0)
 
     return _FOOTNOTE_RE.sub(note, text)
 
