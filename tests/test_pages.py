@@ -12,6 +12,13 @@ from wikidesk.service import Wikidesk, build
 from wikidesk.web import create_app
 from wikidesk.web.pages import find_examples
 
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+def shared_available() -> bool:
+    return (SHARED / "urcf").is_dir()
+
+
 GUIDE = """---
 title: Guide
 permalink: /Guide/
@@ -321,3 +328,26 @@ def test_page_escapes_its_title(tmp_path):
     client = app_for(corpus, tmp_path).test_client()
     html = html_of(client.get("/page/x"))
     assert "<b>Bold</b>" not in html
+
+
+def assert_every_page_renders_with_its_anchors(app) -> None:
+    client = app.test_client()
+    pages = app.extensions["wikidesk"].index.pages
+    assert len(pages) > 10
+    for page_id, page in pages.items():
+        r = client.get(f"/page/{page_id}")
+        if page.redirect:
+            assert r.status_code in (200, 302), page_id
+            continue
+        html = html_of(r)
+        assert heading_ids(html) == [s.anchor for s in page.sections if s.level], page_id
+
+
+def test_every_fixture_page_renders_with_its_anchors(fixture_wiki, tmp_path):
+    assert_every_page_renders_with_its_anchors(app_for(fixture_wiki, tmp_path))
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not shared_available(), reason="../shared/corpus/urcf is not here")
+def test_every_real_wiki_page_renders_with_its_anchors(tmp_path):
+    assert_every_page_renders_with_its_anchors(app_for(SHARED / "urcf", tmp_path))
