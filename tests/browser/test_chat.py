@@ -217,3 +217,19 @@ def test_markup_in_questions_and_answers_is_shown_as_text(page, live_server):
     assert bubble.inner_text() == question
     assert bubble.locator("img, b").count() == 0
     assert page.evaluate("window.pwned") is None
+
+
+def test_answer_text_without_structured_sentences_still_links_markers(page, live_server):
+    """Older servers send only `answer`; its " [n]" markers become links, the wiki's own "[4]" not."""
+
+    def strip_sentences(route):
+        body = route.fetch().json()
+        body.pop("sentences", None)
+        body["answer"] = "Use venvs)[4][5] for groups. [1] Or a module. [2]"
+        route.fulfill(json=body)
+
+    page.route("**/api/ask", strip_sentences)
+    page.goto("/")
+    answer = ask(page, SEED, 1)
+    assert answer.locator("a.marker").all_inner_texts() == ["[1]", "[2]"]
+    assert "venvs)[4][5] for groups." in answer.locator(".answer__text").inner_text()

@@ -116,10 +116,28 @@
     return [c.title].concat(path).join(" › ");
   }
 
-  /* Answer text with each "[n]" marker as a link to source n. Footnote markers glued to a word
-   * ("venvs)[4]") are the wiki's, not ours, and stay text. */
-  function renderAnswerText(answer, byNumber, question) {
+  function markerLink(n, c, question) {
+    var a = el("a", "marker", "[" + n + "]");
+    a.href = sourceHref(c, question);
+    a.title = "Source " + n + ": " + sourceLabel(c);
+    a.setAttribute("aria-label", "source " + n + ", " + sourceLabel(c));
+    return a;
+  }
+
+  /* The answer's sentences, each followed by a link to its source. The structured `sentences`
+   * are used when the server sends them; otherwise the "[n]" markers of `answer` are found.
+   * Footnote markers glued to a word ("venvs)[4]") are the wiki's, not ours, and stay text. */
+  function renderAnswerText(result, byNumber, question) {
     var p = el("p", "answer__text");
+    var sentences = Array.isArray(result.sentences) ? result.sentences : [];
+    if (sentences.length && sentences.every(function (s) { return byNumber[String(s.citation)]; })) {
+      sentences.forEach(function (s, i) {
+        p.appendChild(document.createTextNode((i ? " " : "") + s.text + " "));
+        p.appendChild(markerLink(s.citation, byNumber[String(s.citation)], question));
+      });
+      return p;
+    }
+    var answer = result.answer;
     var re = /(^|\s)\[(\d{1,2})\](?=\s|$)/g;
     var last = 0;
     var m;
@@ -128,11 +146,7 @@
       if (!c) continue;
       var at = m.index + m[1].length;
       p.appendChild(document.createTextNode(answer.slice(last, at)));
-      var a = el("a", "marker", "[" + m[2] + "]");
-      a.href = sourceHref(c, question);
-      a.title = "Source " + m[2] + ": " + sourceLabel(c);
-      a.setAttribute("aria-label", "source " + m[2] + ", " + sourceLabel(c));
-      p.appendChild(a);
+      p.appendChild(markerLink(m[2], c, question));
       last = at + m[0].length - m[1].length;
     }
     p.appendChild(document.createTextNode(answer.slice(last)));
@@ -308,7 +322,7 @@
       wrap.appendChild(interp);
     }
     if (result.answered) {
-      wrap.appendChild(renderAnswerText(result.answer, byNumber, result.interpreted_as || turn.question));
+      wrap.appendChild(renderAnswerText(result, byNumber, result.interpreted_as || turn.question));
     } else {
       wrap.appendChild(el("p", "answer__text", result.answer));
       if (helpdeskUrl) {
