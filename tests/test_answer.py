@@ -91,14 +91,7 @@ def test_answer_sentences_are_the_wikis_own(desk, question):
 @pytest.mark.parametrize(
     "limit",
     [
-        pytest.param(
-            1,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bug: choose_sentences appends the unit after the best one before it checks "
-                "`limit`, so answer_sentences=1 gives two units",
-            ),
-        ),
+        1,
         2,
         3,
     ],

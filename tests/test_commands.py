@@ -152,12 +152,6 @@ def test_every_command_of_the_seed_page_is_shown_on_that_page():
     assert seen >= 10
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: _MODULE_PROSE_RE can start its capture inside a link URL or a file path, so "
-    "'module](https://docs.python.org/3.6/...)', '~/widget/conf2/...' and '/opt/apps/widget/2.1' "
-    "become `module load ...` commands",
-)
 @pytest.mark.parametrize(
     "body",
     [

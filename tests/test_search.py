@@ -168,8 +168,13 @@ def _hit(page: str, n: int, score: float) -> Hit:
 
 
 def test_one_page_takes_at_most_max_per_page_top_places():
-    hits = [_hit("a", 0, 9), _hit("a", 1, 8), _hit("a", 2, 7), _hit("b", 3, 1)]
+    hits = [_hit("a", 0, 9), _hit("a", 1, 8), _hit("a", 2, 7), _hit("b", 3, 3)]
     assert [h.chunk.page for h in diversify(hits, 4, per_page=2)] == ["a", "a", "b", "a"]
+
+
+def test_a_barely_matching_page_does_not_push_strong_sections_down():
+    hits = [_hit("a", 0, 9), _hit("a", 1, 8), _hit("a", 2, 7), _hit("b", 3, 0.5)]
+    assert [h.chunk.page for h in diversify(hits, 4, per_page=2)] == ["a", "a", "a", "b"]
 
 
 def test_one_page_fills_the_list_when_nothing_else_matches():

@@ -220,7 +220,7 @@ def choose_sentences(candidates: list[Sentence], limit: int, budget: int = 420) 
     best = max(units, key=lambda s: s.score)
     chosen = [best]
     nxt = next((s for s in units if s.position == best.position + 1), None)
-    if nxt and (_CONTINUES_RE.match(nxt.text) or nxt.score >= 0.3 * best.score):
+    if len(chosen) < limit and nxt and (_CONTINUES_RE.match(nxt.text) or nxt.score >= 0.3 * best.score):
         chosen.append(nxt)
     for s in sorted(units, key=lambda s: -s.score):
         if len(chosen) >= limit:
@@ -411,7 +411,7 @@ def compose(question: str, query: Query, hits: list[Hit], index: Index, config: 
     if answered:
         commands = gather_commands(sections, {s.citation for s in chosen} | {1}, weights)
     answer = " ".join(f"{s.text} [{s.citation}]" for s in chosen) if answered else NOT_FOUND
-    used_sections = [sections[n - 1] for n in sorted({s.citation for s in chosen} | {1})] if sections else []
+    used_sections = [sections[n - 1] for n in sorted({s.citation for s in chosen} | {1})] if answered else []
     return {
         "question": question,
         "answered": answered,
@@ -421,9 +421,7 @@ def compose(question: str, query: Query, hits: list[Hit], index: Index, config: 
             {"command": c.command, "citation": c.section, "placeholders": list(c.placeholders)}
             for c in commands
         ],
-        "sentences": [
-            {"text": s.text, "citation": s.citation, "score": round(s.score, 4)} for s in chosen
-        ],
+        "sentences": [{"text": s.text, "citation": s.citation, "score": round(s.score, 4)} for s in chosen],
         "warnings": warnings_for(used_sections, config),
         "confidence": conf,
     }

@@ -19,7 +19,7 @@ SCRIPT_RE = re.compile(r"^\s*(#!|#SBATCH|#\$|#PBS)", re.M)
 MODULEFILE_RE = re.compile(r"^[A-Za-z][\w.+-]*(?:/[\w.+-]+)+$")
 _MODULE_SPAN_RE = re.compile(r"`\s*([A-Za-z][\w.+-]*(?:/[\w.+-]+)+)\s*`")
 _MODULE_PROSE_RE = re.compile(
-    r"\bmodule(?:file)?s?\b[^.\n]{0,40}?[`*]*\s*([A-Za-z][\w.+-]*(?:/[\w.+-]+)+)", re.I
+    r"\bmodule(?:file)?s?\b[^.\n]{0,40}?[`*]*\s*(?<![\w./~:-])([A-Za-z][\w.+-]*(?:/[\w.+-]+)+)", re.I
 )
 COMMAND_WORDS = frozenset(
     [

@@ -76,6 +76,10 @@ def load_questions(path: Path) -> list[Question]:
             continue
         try:
             d = json.loads(line)
+            if not isinstance(d, dict) or not isinstance(d.get("question"), str):
+                raise WikideskError(f"{path}:{n}: expected an object with a string 'question'")
+            if isinstance(d.get("must_contain"), str) or d.get("split", "tune") not in ("tune", "heldout"):
+                raise WikideskError(f"{path}:{n}: must_contain must be a list and split 'tune' or 'heldout'")
             hp = d.get("heading_path")
             out.append(
                 Question(

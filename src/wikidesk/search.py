@@ -352,12 +352,16 @@ def collapse_sections(hits: Sequence[Hit]) -> list[Hit]:
     return out
 
 
-def diversify(hits: Sequence[Hit], k: int, per_page: int) -> list[Hit]:
+def diversify(hits: Sequence[Hit], k: int, per_page: int, floor: float = 0.2) -> list[Hit]:
+    """At most `per_page` sections of one page before other pages get a turn, but only other
+    pages' sections that are real candidates (at least `floor` of the best score): a section
+    sharing a few character n-grams must not push strong sections of the right page down."""
     first: list[Hit] = []
     rest: list[Hit] = []
     counts: Counter[str] = Counter()
+    best = hits[0].score if hits else 0.0
     for h in hits:
-        if counts[h.chunk.page] < per_page:
+        if counts[h.chunk.page] < per_page and h.score >= floor * best:
             counts[h.chunk.page] += 1
             first.append(h)
         else:
