@@ -130,6 +130,10 @@ def test_feedback_is_stored(page, live_server, live_config):
     answer.get_by_text("Thanks").wait_for()
     rows = Store(live_config.feedback_db).feedback_rows()
     assert any(r["question"] == SEED and r["helpful"] == 1 and r["page"] == "python" for r in rows)
+    page.reload()
+    restored = page.locator("article.turn--answer").first
+    restored.get_by_text("Thanks").wait_for()
+    assert restored.get_by_role("button", name="Yes").count() == 0, "one vote per answer, kept on reload"
 
 
 def test_not_helpful_offers_a_ticket(page, live_server, live_config):

@@ -257,7 +257,7 @@
     return box;
   }
 
-  function renderFeedback(result, question) {
+  function renderFeedback(turn) {
     var box = el("div", "feedback");
     var label = el("span", "feedback__label", "Was this helpful?");
     var group = el("div", "feedback__buttons");
@@ -270,35 +270,45 @@
       var b = el("button", "button button--small", choice[0]);
       b.type = "button";
       b.setAttribute("data-helpful", choice[1] ? "yes" : "no");
-      b.addEventListener("click", function () { sendFeedback(result, question, choice[1], group, status); });
+      b.addEventListener("click", function () { sendFeedback(turn, choice[1], group, status); });
       group.appendChild(b);
     });
     box.appendChild(label);
     box.appendChild(group);
     box.appendChild(status);
+    if (typeof turn.helpful === "boolean") showThanks(turn, group, status);
     return box;
   }
 
-  function sendFeedback(result, question, helpful, group, status) {
+  /* After a vote, and again when a restored conversation is drawn: one vote per answer. */
+  function showThanks(turn, group, status) {
+    group.hidden = true;
+    status.textContent = turn.helpful ? "Thanks! Glad it helped." : "Thanks, this helps us improve the wiki.";
+    if (!turn.helpful && turn.result.answered && helpdeskUrl) {
+      var a = el("a", "feedback__ticket", "Open a ticket");
+      a.href = helpdeskUrl;
+      a.rel = "noopener";
+      status.parentNode.appendChild(a);
+    }
+  }
+
+  function sendFeedback(turn, helpful, group, status) {
+    var result = turn.result;
     var buttons = group.querySelectorAll("button");
     Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
     var top = result.citations[0] || {};
     postJSON("/api/feedback", {
-      question: result.interpreted_as || question,
+      question: result.interpreted_as || turn.question,
       helpful: helpful,
       page: top.page || "",
       section: top.anchor || "",
       kind: "helpful",
       origin: "chat"
     }).then(function () {
-      group.hidden = true;
-      status.textContent = helpful ? "Thanks! Glad it helped." : "Thanks, this helps us improve the wiki.";
-      if (!helpful && result.answered && helpdeskUrl) {
-        var a = el("a", "feedback__ticket", "Open a ticket");
-        a.href = helpdeskUrl;
-        a.rel = "noopener";
-        status.parentNode.appendChild(a);
-      }
+      turn.helpful = helpful;
+      saveTurns();
+      status.classList.remove("is-error");
+      showThanks(turn, group, status);
     }, function (err) {
       Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
       status.textContent = "Could not send feedback: " + err.message;
@@ -368,7 +378,7 @@
     if (result.citations && result.citations.length) {
       wrap.appendChild(renderSources(result, id, result.interpreted_as || turn.question));
     }
-    wrap.appendChild(renderFeedback(result, turn.question));
+    wrap.appendChild(renderFeedback(turn));
     return wrap;
   }
 
