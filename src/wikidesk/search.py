@@ -163,7 +163,8 @@ def correct(word: str, index: Index) -> str | None:
     """The frequent index term closest to an unknown word (edit distance 1, or 2 if long).
 
     A term that only adds or drops letters at the end is not a correction: that is the stemmer
-    meeting another word form ("freezing" is not a typo of "free")."""
+    meeting another word form ("freezing" is not a typo of "free"). People rarely mistype the
+    first letter, so a candidate must start like the word ("hangs" is not "changes")."""
     if len(word) < 4 or not _correctable(word):
         return None
     table = index.cache("spelling", lambda: _spelling_table(index))
@@ -179,7 +180,7 @@ def correct(word: str, index: Index) -> str | None:
     for tid in candidates:
         term = index.terms[tid]
         dist = _edit_distance(word, term)
-        if dist <= limit and not (term.startswith(word) or word.startswith(term)):
+        if dist <= limit and term[0] == word[0] and not (term.startswith(word) or word.startswith(term)):
             key = (dist, -int(df[tid]), term)
             if best is None or key < best:
                 best = key
@@ -211,10 +212,12 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
                 found = True
             elif config.spelling and _correctable(term):
                 fixed = correct(term, index) or _correct_surface(tok, index)
-                if fixed and fixed in vocab:
-                    corrections[tok] = fixed
-                    weights[vocab[fixed]] += 0.8
-                    kept.append(fixed)
+                parts = [fixed] if fixed and fixed in vocab else split_compound(term, index)
+                for part in parts:
+                    weights[vocab[part]] += 0.8
+                    kept.append(part)
+                if parts:
+                    corrections[tok] = " ".join(parts)
                     found = True
         if not found and expand_token(tok):
             unknown.append(tok)
@@ -242,6 +245,20 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
         own=frozenset(vocab[t] for t in kept if t in vocab),
         surface=tuple(dict.fromkeys(surface)),
     )
+
+
+def split_compound(word: str, index: Index) -> list[str]:
+    """'jupyterhub' -> ['jupyter', 'hub']: two index words written as one, longest left part first."""
+    if not word.isalpha() or len(word) < 6:
+        return []
+    vocab = index.vocab
+    for i in range(len(word) - 3, 2, -1):
+        left, right = word[:i], word[i:]
+        left_term = left if left in vocab else stem(left)
+        right_term = right if right in vocab else stem(right)
+        if left_term in vocab and right_term in vocab:
+            return [left_term, right_term]
+    return []
 
 
 def _correct_surface(tok: str, index: Index) -> str | None:
