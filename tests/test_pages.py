@@ -220,6 +220,7 @@ def test_wikilinks_point_at_pages_of_this_wiki(wiki_client):
     assert '<a href="/page/other_page#details"' in html
     assert '<span class="missing-link" title="not in this wiki">Missing Page</span>' in html
     assert 'href="https://en.wikipedia.org/wiki/Cgroups"' in html
+    assert "Open this page on the wiki" not in html, "no wiki address is configured"
     assert '"wikilink"' not in re.sub(r"<pre>.*?</pre>", "", html, flags=re.S)
 
 
@@ -227,6 +228,9 @@ def test_wikilinks_to_a_missing_page_go_to_the_configured_wiki(tmp_path, wiki):
     client = app_for(wiki, tmp_path / "other", wiki_base_url="https://wiki.example.edu/wiki").test_client()
     html = html_of(client.get("/page/guide"))
     assert 'href="https://wiki.example.edu/wiki/Missing_Page"' in html
+    assert (
+        '<a href="https://wiki.example.edu/wiki/Guide" rel="noopener">Open this page on the wiki</a>' in html
+    )
     assert '<a href="/page/other_page#details"' in html
 
 

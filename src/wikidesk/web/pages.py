@@ -101,7 +101,15 @@ def page(page_id: str):
         cited=section,
         contents=[s for s in sections if 2 <= s.level <= 3 and s.heading],
         redirect_target=p.redirect,
+        wiki_url=_wiki_url(p, desk().config.wiki_base_url),
     )
+
+
+def _wiki_url(p: Page, base: str) -> str:
+    """The page on the original wiki, when its address is configured."""
+    if not base:
+        return ""
+    return f"{base.rstrip('/')}/{p.permalink.strip('/') or p.title.replace(' ', '_')}"
 
 
 def redirect_target(p: Page) -> tuple[str, str] | None:
