@@ -49,11 +49,6 @@ def test_follow_up_uses_the_previous_question(client):
     assert proteus_cited or decommissioned
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="search.contextualize rewrites any question with few words of its own, even one with its own "
-    "subject; reported to the search owner",
-)
 def test_a_complete_question_after_another_is_not_rewritten(client):
     question = "how do I install my own python modules?"
     body = client.post("/api/ask", json={"question": question, "history": [{"question": SEED}]}).get_json()

@@ -177,12 +177,12 @@ def load_corpus(
 
 # --------------------------------------------------------------------------- parsing
 
-_FENCE_RE = re.compile(r"^[ \t]*(```+|~~~+)")  # any indent: fences nest in list items
+FENCE_RE = re.compile(r"^[ \t]*(```+|~~~+)")  # any indent: fences nest in list items
 _ATX_RE = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _SETEXT_RE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _ITEM_RE = re.compile(r"^(\s*)(?:[-*+]|\d{1,3}[.)])[ \t]+")
-_FOOTDEF_RE = re.compile(r"^\s*\[(\d{1,3})\]\s+(.*)$")
-_PANDOC_PRE_RE = re.compile(r"^\s*`[ \t\u00a0]+[^`]*`.*$|^\s*`[^`]*`\*`[^`]*`\*\s*$")
+FOOTDEF_RE = re.compile(r"^\s*\[(\d{1,3})\]\s+(.*)$")
+PANDOC_PRE_RE = re.compile(r"^\s*`[ \t\u00a0]+[^`]*`.*$|^\s*`[^`]*`\*`[^`]*`\*\s*$")
 _RULE_RE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
 _REDIRECT_RE = re.compile(r"^\s*(?:#|\d+\.\s+)REDIRECT\s*(.*)$", re.I)
 _FRONT_KEY_RE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$")
@@ -245,7 +245,7 @@ def find_headings(lines: list[str]) -> list[_Heading]:
     heads: list[_Heading] = []
     in_fence: str | None = None
     for i, line in enumerate(lines):
-        fence = _FENCE_RE.match(line)
+        fence = FENCE_RE.match(line)
         if fence:
             marker = fence.group(1)[0] * 3
             if in_fence is None:
@@ -269,7 +269,7 @@ def _setext_candidate(lines: list[str], j: int, heads: list[_Heading]) -> bool:
     above = lines[j]
     if not above.strip() or above.startswith(("    ", "\t")) or _ITEM_RE.match(above):
         return False
-    if above.lstrip().startswith(("|", ">", "`", "<")) or _FENCE_RE.match(above):
+    if above.lstrip().startswith(("|", ">", "`", "<")) or FENCE_RE.match(above):
         return False
     if heads and heads[-1].line == j:
         return False
@@ -393,7 +393,7 @@ def _links(md: str) -> list[Link]:
 def _collect_references(lines: list[str]) -> dict[int, str]:
     refs: dict[int, str] = {}
     for line in lines:
-        m = _FOOTDEF_RE.match(line)
+        m = FOOTDEF_RE.match(line)
         if m:
             url = re.search(r"(https?://[^\s)>\]]+)", m.group(2))
             refs[int(m.group(1))] = url.group(1) if url else inline_to_text(m.group(2))
@@ -425,12 +425,12 @@ def parse_blocks(lines: list[str]) -> list[Block]:
         if not stripped or _RULE_RE.match(line) or re.fullmatch(r"<references\s*/?>", stripped, re.I):
             i += 1
             continue
-        if _FOOTDEF_RE.match(line) and not line.startswith(" "):
+        if FOOTDEF_RE.match(line) and not line.startswith(" "):
             i += 1
-            while i < n and lines[i].strip() and not _FOOTDEF_RE.match(lines[i]):
+            while i < n and lines[i].strip() and not FOOTDEF_RE.match(lines[i]):
                 i += 1
             continue
-        fence = _FENCE_RE.match(line)
+        fence = FENCE_RE.match(line)
         if fence:
             j = i + 1
             marker = fence.group(1)
@@ -441,9 +441,9 @@ def parse_blocks(lines: list[str]) -> list[Block]:
             blocks.append(_code_block(body, "\n".join(lines[i : j + 1])))
             i = j + 1
             continue
-        if _PANDOC_PRE_RE.match(line):
+        if PANDOC_PRE_RE.match(line):
             j = i
-            while j < n and _PANDOC_PRE_RE.match(lines[j]):
+            while j < n and PANDOC_PRE_RE.match(lines[j]):
                 j += 1
             raw = lines[i:j]
             code = [inline_to_text(x.strip(), placeholders=True) for x in raw]
@@ -486,7 +486,7 @@ def parse_blocks(lines: list[str]) -> list[Block]:
             j = i + 1
             indent = len(item.group(1))
             while j < n and lines[j].strip() and not _ITEM_RE.match(lines[j]):
-                if _PANDOC_PRE_RE.match(lines[j]) or _FENCE_RE.match(lines[j]):
+                if PANDOC_PRE_RE.match(lines[j]) or FENCE_RE.match(lines[j]):
                     break
                 if len(lines[j]) - len(lines[j].lstrip()) <= indent and not lines[j].startswith(" "):
                     break
@@ -514,10 +514,10 @@ def _starts_block(line: str) -> bool:
     s = line.strip()
     return bool(
         _ITEM_RE.match(line)
-        or _FENCE_RE.match(line)
-        or _PANDOC_PRE_RE.match(line)
+        or FENCE_RE.match(line)
+        or PANDOC_PRE_RE.match(line)
         or s.startswith(("|", ">"))
-        or (_FOOTDEF_RE.match(line) and not line.startswith(" "))
+        or (FOOTDEF_RE.match(line) and not line.startswith(" "))
     )
 
 

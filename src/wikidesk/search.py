@@ -416,33 +416,40 @@ class Searcher:
 
 # --------------------------------------------------------------------------- follow-ups
 
-_FOLLOW_UP_RE = re.compile(
-    r"^\s*(and|what about|how about|but|also|same|ok(ay)?|then|so)\b|\b(it|that|this|those|these|there|them)\b",
-    re.I,
-)
+_FOLLOW_UP_CUE_RE = re.compile(r"^\s*(and|also|what about|how about|same|but|ok(ay)?|then|so)\b", re.I)
+_REFERS_BACK_RE = re.compile(r"\b(it|that|this|those|these|them|there)\b", re.I)
 
 
 def contextualize(question: str, history: Sequence[str], config: Config) -> str:
     """A full query for a short follow-up ("and on Proteus?", "how do I load it?").
 
-    The previous question supplies the topic; a cluster the follow-up names replaces the one the
-    previous question named. The server keeps no state: the page sends the history.
+    Only a question that leans on the previous one is rewritten: it starts with a follow-up cue
+    or refers back ("it", "that") and has few words of its own, or it has almost none. A cluster
+    it names takes the place of the one the previous question named. The server keeps no
+    state: the page sends the history.
     """
-    previous = next((h for h in reversed(history) if h and h.strip()), "")
+    previous = next((h.strip() for h in reversed(history) if h and h.strip()), "")
     if not previous:
-        return question
-    own = [t for t in analyze(question) if t not in _FOLLOW_UP_TERMS]
-    if len(own) > 4 and not _FOLLOW_UP_RE.match(question):
-        return question
-    if len(own) > 6:
         return question
     clusters = [*config.current_clusters, *config.retired_clusters]
     named_now = [c for c in clusters if re.search(rf"\b{re.escape(c)}\b", question, re.I)]
+    cluster_terms = {t for c in clusters for t in analyze(c)}
+    own = [t for t in analyze(question) if t not in _FOLLOW_UP_TERMS and t not in cluster_terms]
+    leans = bool(_FOLLOW_UP_CUE_RE.match(question) or _REFERS_BACK_RE.search(question))
+    if not ((leans and len(own) <= 4) or (named_now and len(own) <= 1)):
+        return question
     base = previous
     if named_now:
+        swapped = False
         for c in clusters:
-            base = re.sub(rf"\b(on|in|for)?\s*\b{re.escape(c)}\b", " ", base, flags=re.I)
-    return f"{base.strip()} {question.strip()}"
+            if c not in named_now and re.search(rf"\b{re.escape(c)}\b", base, re.I):
+                base = re.sub(rf"\b{re.escape(c)}\b", named_now[0], base, flags=re.I)
+                swapped = True
+        if not swapped:
+            base = f"{base.rstrip(' ?.')} on {named_now[0]}?"
+    if not own:
+        return base
+    return f"{base.rstrip(' ?.')}: {question.strip()}"
 
 
 _FOLLOW_UP_TERMS = frozenset(

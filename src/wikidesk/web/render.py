@@ -24,7 +24,7 @@ import markdown
 import nh3
 
 from ..analysis import analyze
-from ..corpus import _FENCE_RE, _FOOTDEF_RE, _PANDOC_PRE_RE, Page, Section
+from ..corpus import FENCE_RE, FOOTDEF_RE, PANDOC_PRE_RE, Page, Section
 from ..markup import WIKILINK_RE, inline_to_text, is_wikilink, split_wikilink
 
 Resolver = Callable[[str], "tuple[str, str] | None"]
@@ -97,7 +97,7 @@ def sanitize(fragment: str) -> str:
 
 
 def _footnote_defs(line: str) -> Iterable[int]:
-    m = _FOOTDEF_RE.match(line)
+    m = FOOTDEF_RE.match(line)
     return (int(m.group(1)),) if m else ()
 
 
@@ -113,7 +113,7 @@ def wiki_markdown(md: str, resolve: Resolver, refs: set[int], wiki_base_url: str
             pre.clear()
 
     for line in md.split("\n"):
-        m = _FENCE_RE.match(line)
+        m = FENCE_RE.match(line)
         if fence is not None:
             out.append(line)
             if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
@@ -124,7 +124,7 @@ def wiki_markdown(md: str, resolve: Resolver, refs: set[int], wiki_base_url: str
             fence = m.group(1)
             out.append(line)
             continue
-        if _PANDOC_PRE_RE.match(line) and "](" not in line:
+        if PANDOC_PRE_RE.match(line) and "](" not in line:
             pre.append(inline_to_text(line, placeholders=True))
             continue
         flush_pre()
@@ -138,7 +138,7 @@ def _inline(line: str, resolve: Resolver, refs: set[int], wiki_base_url: str) ->
         return line  # an indented code block stays verbatim
     line = _REFERENCES_TAG_RE.sub("", line)
     line = re.sub(r"^(\s*)`[ \t\u00a0]+`(?=\[)", r"\1", line)  # pandoc's indent before a link
-    d = _FOOTDEF_RE.match(line)
+    d = FOOTDEF_RE.match(line)
     if d and int(d.group(1)) in refs:
         n = int(d.group(1))
         return f'<span class="ref" id="wd_ref_{n}">{n}.</span> ' + _links_and_notes(
