@@ -311,15 +311,28 @@ def _rrf(scores: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def _chunk_clusters(index: Index) -> list[tuple[str, bool]]:
-    """(cluster, explicit): explicit when a heading or the title names it, not just the page text."""
-    out = []
-    for c in index.chunks:
-        named = bool(c.cluster) and any(
-            re.search(rf"\b{re.escape(c.cluster)}\b", h, re.I) for h in (c.title, *c.heading_path)
-        )
-        out.append((c.cluster.lower(), named))
-    return out
+@dataclass(frozen=True)
+class ClusterTable:
+    """Per chunk: which cluster it is about (-1 for none) and how sure (1 under a heading naming
+    it, 0.5 when only its page is about that cluster). Built once per index."""
+
+    names: tuple[str, ...]
+    ids: np.ndarray
+    scale: np.ndarray
+
+
+def _cluster_table(index: Index) -> ClusterTable:
+    names = sorted({c.cluster.lower() for c in index.chunks if c.cluster})
+    position = {n: i for i, n in enumerate(names)}
+    ids = np.full(index.n_chunks, -1, dtype=np.int64)
+    scale = np.zeros(index.n_chunks)
+    for i, c in enumerate(index.chunks):
+        if not c.cluster:
+            continue
+        ids[i] = position[c.cluster.lower()]
+        explicit = any(re.search(rf"\b{re.escape(c.cluster)}\b", h, re.I) for h in (c.title, *c.heading_path))
+        scale[i] = 1.0 if explicit else 0.5
+    return ClusterTable(tuple(names), ids, scale)
 
 
 def cluster_factors(index: Index, query: Query, config: Config) -> np.ndarray:
@@ -328,20 +341,15 @@ def cluster_factors(index: Index, query: Query, config: Config) -> np.ndarray:
     A section under a cluster's heading gets the full boost or penalty; a section that is only
     on a page about one cluster gets half, since the page may still hold general advice.
     """
-    clusters = index.cache("chunk_clusters", lambda: _chunk_clusters(index))
+    table: ClusterTable = index.cache("cluster_table", lambda: _cluster_table(index))
     named = {c.lower() for c in query.clusters}
     retired = {c.lower() for c in config.retired_clusters}
-    factors = np.ones(len(clusters))
-    for i, (cluster, explicit) in enumerate(clusters):
-        if not cluster:
-            continue
-        scale = 1.0 if explicit else 0.5
-        if named:
-            change = config.cluster_boost if cluster in named else -config.retired_penalty
-            factors[i] = 1.0 + scale * change
-        elif cluster in retired:
-            factors[i] = 1.0 - scale * config.retired_penalty
-    return factors
+    if named:
+        change = [config.cluster_boost if n in named else -config.retired_penalty for n in table.names]
+    else:
+        change = [-config.retired_penalty if n in retired else 0.0 for n in table.names]
+    per_cluster = np.array([*change, 0.0])  # index -1 (no cluster) reads the trailing 0
+    return 1.0 + table.scale * per_cluster[table.ids]
 
 
 def rank(index: Index, query: Query, config: Config, k: int = 10, lexical_matrix: str = "bm25f") -> list[Hit]:
