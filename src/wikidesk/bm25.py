@@ -145,9 +145,34 @@ def score(postings: Postings, terms: np.ndarray, weights: np.ndarray) -> np.ndar
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the k best positive scores, best first; ties keep chunk order."""
+    found = _top_k_by_blocks(scores, k)
+    if found is not None:
+        return found
     positive = np.flatnonzero(scores > 0)
     if len(positive) > k:
         part = np.argpartition(-scores[positive], k - 1)[:k]
         positive = positive[part]
     order = np.lexsort((positive, -scores[positive]))
     return positive[order]
+
+
+_BLOCK = 64
+
+
+def _top_k_by_blocks(scores: np.ndarray, k: int) -> np.ndarray | None:
+    """On long score arrays: the k-th best of the per-block maxima bounds the k-th best score
+    from below, so only the few scores above that bound need sorting, not every match of a
+    common term. None when the bound does not help (short arrays, few positive scores)."""
+    n = len(scores)
+    if k <= 0 or n < 4 * _BLOCK * k:
+        return None
+    m = n // _BLOCK
+    maxima = scores[: m * _BLOCK].reshape(m, _BLOCK).max(axis=1)
+    bound = np.partition(maxima, m - k)[m - k]
+    if not bound > 0:
+        return None
+    candidates = np.flatnonzero(scores >= bound)
+    if len(candidates) < k:
+        return None
+    order = np.lexsort((candidates, -scores[candidates]))
+    return candidates[order[:k]]
