@@ -228,7 +228,7 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
         if term in vocab and vocab[term] not in weights:
             weights[vocab[term]] = 1.0 if strong else config.synonym_weight
     grams = Counter(g for g in char_ngrams(text) if g in index.ngram_vocab)
-    ngram_weights = _ngram_vector(grams, index)
+    ngram_weights = within_budget(_ngram_vector(grams, index), index, config.char_posting_budget)
     clusters = tuple(
         name
         for name in (*config.current_clusters, *config.retired_clusters)
@@ -264,6 +264,21 @@ def split_compound(word: str, index: Index) -> list[str]:
 def _correct_surface(tok: str, index: Index) -> str | None:
     fixed = correct(tok, index)
     return stem(fixed) if fixed and stem(fixed) in index.vocab else fixed
+
+
+def within_budget(ngrams: dict[int, float], index: Index, budget: int) -> dict[int, float]:
+    """The query's n-grams, rarest first, while their posting lists add up to at most `budget`
+    entries: a wiki of a few thousand sections ranks exactly as without it, and a huge index is
+    not scanned half through for " th" and "ing", which carry almost no weight anyway."""
+    if not ngrams or budget <= 0:
+        return ngrams
+    df = index.cache("chars_df", lambda: index.matrices["chars"].df())
+    ids = np.fromiter(ngrams, dtype=np.int64, count=len(ngrams))
+    if int(df[ids].sum()) <= budget:
+        return ngrams
+    order = ids[np.argsort(df[ids], kind="stable")]
+    keep = order[np.cumsum(df[order]) <= budget]
+    return {int(g): ngrams[int(g)] for g in keep}
 
 
 def _ngram_vector(grams: Counter[str], index: Index) -> dict[int, float]:
@@ -341,8 +356,13 @@ def cluster_factors(index: Index, query: Query, config: Config) -> np.ndarray:
     A section under a cluster's heading gets the full boost or penalty; a section that is only
     on a page about one cluster gets half, since the page may still hold general advice.
     """
+    named = frozenset(c.lower() for c in query.clusters)
+    key = ("cluster_factors", named, config.cluster_boost, config.retired_penalty, config.retired_clusters)
+    return index.cache(key, lambda: _cluster_factors(index, named, config))
+
+
+def _cluster_factors(index: Index, named: frozenset[str], config: Config) -> np.ndarray:
     table: ClusterTable = index.cache("cluster_table", lambda: _cluster_table(index))
-    named = {c.lower() for c in query.clusters}
     retired = {c.lower() for c in config.retired_clusters}
     if named:
         change = [config.cluster_boost if n in named else -config.retired_penalty for n in table.names]
