@@ -3,8 +3,11 @@ answer questions, search, suggest."""
 
 from __future__ import annotations
 
+import copy
 import sys
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -70,15 +73,35 @@ def open_index(
 class Wikidesk:
     """Answers and searches over one loaded index; safe to share across threads (read-only)."""
 
-    def __init__(self, index: Index, config: Config):
+    def __init__(self, index: Index, config: Config, cache_size: int = 2048):
         self.index = index
         self.config = config
         self.searcher = Searcher(index, config)
         self.loaded_at = time.time()
+        self._answers: OrderedDict[tuple[str, str, int | None], dict[str, Any]] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
 
     def ask(self, question: str, history: Sequence[str] = (), k: int | None = None) -> dict[str, Any]:
+        """The answer contract. Answers are cached per (question as searched, k): after a
+        maintenance announcement many people ask the same thing, and the index never changes
+        under a running process, so a repeated question costs a dictionary lookup."""
         question = validate_question(question, self.config)
         text = contextualize(question, history, self.config) if history else question
+        key = (question, text, k)
+        with self._lock:
+            cached = self._answers.get(key)
+            if cached is not None:
+                self._answers.move_to_end(key)
+        if cached is None:
+            cached = self._compute(question, text, k)
+            with self._lock:
+                self._answers[key] = cached
+                while len(self._answers) > self._cache_size:
+                    self._answers.popitem(last=False)
+        return copy.deepcopy(cached)
+
+    def _compute(self, question: str, text: str, k: int | None) -> dict[str, Any]:
         query, hits = self.searcher.search(text, k=max(k or self.config.top_k, self.config.top_k))
         config = self.config if k is None else self.config.replace(top_k=k)
         result = compose(question, query, hits, self.index, config)
