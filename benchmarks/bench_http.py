@@ -119,20 +119,30 @@ def ask_bodies(questions: list[str]) -> list[bytes]:
     return [json.dumps({"question": q}).encode() for q in questions]
 
 
+def unique_body(body: bytes, tag: str) -> bytes:
+    """The same question with a tag word no page holds, so the answer cache never hits and
+    every request is searched and composed."""
+    return body[:-2] + f' {tag}"}}'.encode()
+
+
 # --------------------------------------------------------------------------- closed loop
 
 
-def closed_loop_wrk(port: int, path: str, bodies: list[bytes] | None, seconds: float) -> dict:
-    """wrk with 2 threads and 32 connections; a Lua script cycles the POST bodies and prints
-    the summary as JSON."""
+def closed_loop_wrk(
+    port: int, path: str, bodies: list[bytes] | None, seconds: float, unique: bool = False
+) -> dict:
+    """wrk with 2 threads and 32 connections; a Lua script cycles the POST bodies (tagged
+    r<thread>x<n> when `unique`) and prints the summary as JSON."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         if bodies:
-            items = ",\n".join(f"[==[{b.decode()}]==]" for b in bodies)
+            items = ",\n".join(f"[==[{(b[:-2] if unique else b).decode()}]==]" for b in bodies)
+            tail = '.. " r" .. tid .. "x" .. i .. \'"}\'' if unique else ""
             fh.write(
-                f"local bodies = {{\n{items}\n}}\nlocal i = 0\n"
+                f"local bodies = {{\n{items}\n}}\nlocal i = 0\nlocal threads = 0\n"
+                'function setup(thread)\n  threads = threads + 1\n  thread:set("tid", threads)\nend\n'
                 "request = function()\n  i = i + 1\n"
                 '  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, '
-                "bodies[(i % #bodies) + 1])\nend\n"
+                f"bodies[(i % #bodies) + 1] {tail})\nend\n"
             )
         fh.write(
             "done = function(s, latency, requests)\n"
@@ -183,7 +193,9 @@ def closed_loop_wrk(port: int, path: str, bodies: list[bytes] | None, seconds: f
     }
 
 
-def closed_loop_threads(port: int, path: str, bodies: list[bytes] | None, seconds: float) -> dict:
+def closed_loop_threads(
+    port: int, path: str, bodies: list[bytes] | None, seconds: float, unique: bool = False
+) -> dict:
     """32 client threads, each sending its next request as soon as the last one answered."""
     stop_at = time.perf_counter() + seconds
     lat: list[list[float]] = [[] for _ in range(CONNECTIONS)]
@@ -193,6 +205,8 @@ def closed_loop_threads(port: int, path: str, bodies: list[bytes] | None, second
         i = n
         while time.perf_counter() < stop_at:
             body = bodies[i % len(bodies)] if bodies else None
+            if body is not None and unique:
+                body = unique_body(body, f"r{n}x{i}")
             i += CONNECTIONS
             t = time.perf_counter()
             try:
@@ -226,7 +240,7 @@ def closed_loop_threads(port: int, path: str, bodies: list[bytes] | None, second
 # --------------------------------------------------------------------------- open loop
 
 
-def open_loop(port: int, bodies: list[bytes], rate: float, seconds: float) -> dict:
+def open_loop(port: int, bodies: list[bytes], rate: float, seconds: float, unique: bool = False) -> dict:
     """Requests at fixed scheduled times; latency counts from the scheduled time."""
     n = int(rate * seconds)
     start = time.perf_counter() + 0.5
@@ -239,7 +253,9 @@ def open_loop(port: int, bodies: list[bytes], rate: float, seconds: float) -> di
         if delay > 0:
             time.sleep(delay)
         try:
-            status, _ = request("POST", "/api/ask", bodies[i % len(bodies)], port=port, timeout=10)
+            body = bodies[i % len(bodies)]
+            body = unique_body(body, f"o{i}") if unique else body
+            status, _ = request("POST", "/api/ask", body, port=port, timeout=10)
             ok[i] = status == 200
         except OSError:
             ok[i] = False
@@ -281,12 +297,16 @@ def run_corpus(name: str, corpus: Path, seconds: float, open_seconds: float, too
         for b in bodies[:20]:  # every worker answers a few before measuring
             request("POST", "/api/ask", b, port=server.port)
         result: dict = {"corpus": name, "port": server.port, "rss_before_mb": server.rss_mb()}
-        log(f"  {name}: closed loop /api/ask …")
+        log(f"  {name}: closed loop /api/ask, repeated questions …")
         result["ask"] = loop(server.port, "/api/ask", bodies, seconds)
+        log(f"  {name}: closed loop /api/ask, unique questions …")
+        result["ask_unique"] = loop(server.port, "/api/ask", bodies, seconds, unique=True)
         log(f"  {name}: closed loop /healthz …")
         result["healthz"] = loop(server.port, "/healthz", None, seconds)
-        log(f"  {name}: open loop {RATE}/s …")
+        log(f"  {name}: open loop {RATE}/s, repeated questions …")
         result["open"] = open_loop(server.port, bodies, RATE, open_seconds)
+        log(f"  {name}: open loop {RATE}/s, unique questions …")
+        result["open_unique"] = open_loop(server.port, bodies, RATE, open_seconds, unique=True)
         result["rss_after_mb"] = server.rss_mb()
     finally:
         server.stop()
@@ -297,7 +317,11 @@ def run_corpus(name: str, corpus: Path, seconds: float, open_seconds: float, too
 def render(results: list[dict], info: dict, seconds: float, open_seconds: float) -> str:
     closed, opened, memory = [], [], []
     for r in results:
-        for label, key in (("POST /api/ask", "ask"), ("GET /healthz", "healthz")):
+        for label, key in (
+            ("POST /api/ask, repeated questions", "ask"),
+            ("POST /api/ask, unique questions", "ask_unique"),
+            ("GET /healthz", "healthz"),
+        ):
             c = r[key]
             closed.append(
                 [
@@ -312,22 +336,28 @@ def render(results: list[dict], info: dict, seconds: float, open_seconds: float)
                     c.get("errors"),
                 ]
             )
-        ratio = r["ask"].get("rps", 0) / r["healthz"]["rps"] if r["healthz"].get("rps") else None
-        closed.append([r["corpus"], "ask / healthz throughput", None, None, ratio, None, None, None, None])
-        o = r["open"]
-        opened.append(
-            [
-                r["corpus"],
-                o["offered_rps"],
-                o["achieved_rps"],
-                o["requests"],
-                o["p50_ms"],
-                o["p90_ms"],
-                o["p99_ms"],
-                o["max_ms"],
-                o["errors"],
-            ]
-        )
+        for label, key in (("repeated", "ask"), ("unique", "ask_unique")):
+            top = r["healthz"].get("rps")
+            ratio = r[key].get("rps", 0) / top if top else None
+            closed.append(
+                [r["corpus"], f"ask ({label}) / healthz req/s", None, None, ratio, None, None, None, None]
+            )
+        for label, key in (("repeated", "open"), ("unique", "open_unique")):
+            o = r[key]
+            opened.append(
+                [
+                    r["corpus"],
+                    label,
+                    o["offered_rps"],
+                    o["achieved_rps"],
+                    o["requests"],
+                    o["p50_ms"],
+                    o["p90_ms"],
+                    o["p99_ms"],
+                    o["max_ms"],
+                    o["errors"],
+                ]
+            )
         b, a = r["rss_before_mb"], r["rss_after_mb"]
         for k in b:
             memory.append([r["corpus"], k, b[k], a.get(k)])
@@ -346,6 +376,7 @@ def render(results: list[dict], info: dict, seconds: float, open_seconds: float)
             common.table(
                 [
                     "corpus",
+                    "questions",
                     "offered/s",
                     "achieved/s",
                     "requests",
@@ -357,6 +388,9 @@ def render(results: list[dict], info: dict, seconds: float, open_seconds: float)
                 ],
                 opened,
             ),
+            "Repeated questions cycle the evaluation set's questions, so after the first round the "
+            "service's answer cache serves them; unique questions carry a tag word no page holds, "
+            "so every request is searched and composed.",
             "Server memory (RSS)",
             common.table(["corpus", "process", "before MB", "after MB"], memory),
         ]

@@ -12,7 +12,6 @@ second one, as a server would: its memory column is what the loaded index costs.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import gc
 import json
 import pickle
@@ -89,8 +88,7 @@ def worker_wikidesk_build(size: str, out: str) -> dict:
 
 
 def worker_wikidesk_query(size: str, out: str) -> dict:
-    """Load the saved index in a fresh process and query it: plain BM25, the hybrid ranking as
-    shipped, and the hybrid with the changes proposed to search.py (see docs/performance.md)."""
+    """Load the saved index in a fresh process and query it: plain BM25 and the hybrid ranking."""
     from wikidesk import search
     from wikidesk.config import Config
     from wikidesk.index import load_index
@@ -106,17 +104,12 @@ def worker_wikidesk_query(size: str, out: str) -> dict:
     searcher = search.Searcher(index, config)
     plain = timed_queries(lambda q: search.plain_bm25(index, q, 10), queries)
     hybrid = timed_queries(lambda q: searcher.search(q, 10), queries)
-    same = _proposal_agrees(searcher, queries[:50])
-    with proposed_search(search):
-        proposed = timed_queries(lambda q: searcher.search(q, 10), queries)
     return {
         "load_s": load_s,
         "index_rss_mb": loaded,
         "rss_after_queries_mb": common.rss_mb() - base,
         "plain": plain,
         "hybrid": hybrid,
-        "proposed": proposed,
-        "proposed_top10_overlap": same,
     }
 
 
@@ -204,86 +197,6 @@ def baseline(size: str, build, disk_mb, query) -> dict:
     }
 
 
-# --------------------------------------------------------------------------- proposal
-
-
-class proposed_search:
-    """Temporarily apply the ranking changes proposed for search.py (not committed there:
-    they are the lead's to take): cluster factors memoised per index and named clusters instead
-    of a Python loop over every chunk for every query, and a posting budget for the
-    query's character n-grams: the rarest n-grams are kept while their posting lists add up to
-    at most `budget` entries, so a small wiki ranks exactly as before and a huge one does not
-    scan half the index for " th" and "ing"."""
-
-    budget = 200_000
-
-    def __init__(self, search_module):
-        self.s = search_module
-
-    def __enter__(self):
-        s = self.s
-        self.saved = (s.cluster_factors, s.analyze_query)
-        original_analyze = s.analyze_query
-        budget = self.budget
-
-        def analyze_query(text, index, config, lexicon=None):
-            q = original_analyze(text, index, config, lexicon)
-            return dataclasses.replace(q, ngrams=within_budget(q.ngrams, index, budget))
-
-        s.cluster_factors = memoised(s.cluster_factors)
-        s.analyze_query = analyze_query
-        return self
-
-    def __exit__(self, *exc):
-        self.s.cluster_factors, self.s.analyze_query = self.saved
-
-
-def within_budget(ngrams: dict[int, float], index, budget: int) -> dict[int, float]:
-    """The query n-grams, rarest first, while their postings total at most `budget`."""
-    if not ngrams:
-        return ngrams
-    df = index.cache("chars_df", lambda: index.matrices["chars"].df())
-    ids = np.fromiter(ngrams, dtype=np.int64, count=len(ngrams))
-    if int(df[ids].sum()) <= budget:
-        return ngrams
-    order = ids[np.argsort(df[ids], kind="stable")]
-    keep = order[np.cumsum(df[order]) <= budget]
-    return {int(g): ngrams[int(g)] for g in keep}
-
-
-def memoised(cluster_factors):
-    """search.cluster_factors, computed once per (clusters named, settings) and index: the
-    factors do not depend on anything else in the query, and the loop over every chunk costs
-    ~10 ms per 100,000 chunks."""
-
-    def factors(index, query, config):
-        key = (
-            "cluster_factors",
-            tuple(sorted(c.lower() for c in query.clusters)),
-            config.cluster_boost,
-            config.retired_penalty,
-            tuple(config.current_clusters),
-            tuple(config.retired_clusters),
-        )
-        return index.cache(key, lambda: cluster_factors(index, query, config))
-
-    return factors
-
-
-def _proposal_agrees(searcher, queries: list[str]) -> float:
-    """Mean overlap of the top 10 sections with and without the proposal (1.0: the same)."""
-    from wikidesk import search
-
-    def keys(q):
-        return {(h.chunk.page, h.chunk.section) for h in searcher.search(q, 10)[1]}
-
-    before = [keys(q) for q in queries]
-    with proposed_search(search):
-        after = [keys(q) for q in queries]
-    overlaps = [len(a & b) / max(1, len(a | b)) for a, b in zip(before, after, strict=True)]
-    return float(np.mean(overlaps)) if overlaps else 1.0
-
-
 # --------------------------------------------------------------------------- driver
 
 
@@ -314,11 +227,7 @@ def rows_for(result: dict) -> tuple[list[list], list[list]]:
     wb, wq = w.get("build", {}), w.get("query", {})
     chunks = wb.get("chunks")
     rows = []
-    for label, key in (
-        ("wikidesk plain BM25", "plain"),
-        ("wikidesk hybrid", "hybrid"),
-        ("wikidesk hybrid, proposed", "proposed"),
-    ):
+    for label, key in (("wikidesk plain BM25", "plain"), ("wikidesk hybrid", "hybrid")):
         q = wq.get(key, {})
         rows.append(
             [
@@ -375,9 +284,7 @@ def _ratios(result: dict) -> list:
         div(qps("wikidesk", "plain"), qps("rank-bm25")),
         div(qps("wikidesk", "plain"), qps("bm25s")),
         div(qps("wikidesk", "hybrid"), qps("bm25s")),
-        div(qps("wikidesk", "proposed"), qps("bm25s")),
         div(bb.get("build_s"), wb.get("build_s")),
-        result.get("wikidesk", {}).get("query", {}).get("proposed_top10_overlap"),
     ]
 
 
@@ -400,9 +307,7 @@ RATIO_HEADERS = [
     "plain/rank-bm25 QPS",
     "plain/bm25s QPS",
     "hybrid/bm25s QPS",
-    "proposed/bm25s QPS",
     "bm25s/wikidesk build time",
-    "proposed top-10 overlap",
 ]
 
 
@@ -434,8 +339,7 @@ wikidesk's analyser and has no persistence (disk MB is its pickle); it is skippe
 bm25s.tokenize + BM25.get_scores + a top-10 argpartition (its batch API retrieve() adds ~14 ms
 of per-call overhead for a single query at 100,000 chunks). Latency: best of 3 passes by median. wikidesk
 build includes chunking; build peak and index RSS are measured above the process's size with the
-corpus loaded (wikidesk: the saved index loaded into a fresh process). "proposed" = the
-search.py changes suggested in docs/performance.md (not shipped)."""
+corpus loaded (wikidesk: the saved index loaded into a fresh process)."""
 
 
 def main(argv: list[str] | None = None) -> int:
