@@ -1,7 +1,7 @@
 """Every benchmark in turn, each in its own process, then all their tables together.
 
-    .venv/bin/python benchmarks/run_all.py            # what `make bench` runs (about 25 minutes)
-    .venv/bin/python benchmarks/run_all.py --quick    # smaller sizes and shorter loads (a few minutes)
+    .venv/bin/python benchmarks/run_all.py            # what `make bench` runs (about 15 minutes)
+    .venv/bin/python benchmarks/run_all.py --quick    # 1k and 10k chunks, 5 s loads (about a minute)
 
 Tables are printed and also written to benchmarks/results/report.md; each script writes its
 raw figures as JSON beside it.
