@@ -60,6 +60,18 @@ class Lexicon:
     stems match) or its raw words (so phrases made of stopwords, like "should I use", match)."""
 
     groups: tuple[tuple[tuple[tuple[str, ...], tuple[str, ...]], ...], ...]
+    by_first: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        """Index the groups by the first term and first word of each member, so a query looks
+        only at groups it can trigger instead of scanning the whole lexicon."""
+        index: dict[str, set[int]] = {}
+        for g, group in enumerate(self.groups):
+            for analysed, raw in group:
+                for first in (analysed[:1], raw[:1]):
+                    if first:
+                        index.setdefault(first[0], set()).add(g)
+        object.__setattr__(self, "by_first", {k: tuple(sorted(v)) for k, v in index.items()})
 
     @classmethod
     def parse(cls, text: str) -> Lexicon:
@@ -83,7 +95,8 @@ class Lexicon:
         """
         extra: dict[str, bool] = {}
         present = set(terms)
-        for group in self.groups:
+        candidates = sorted({g for t in (*terms, *words) for g in self.by_first.get(t, ())})
+        for group in (self.groups[g] for g in candidates):
             by_terms = any(
                 analysed and len(analysed) == len(raw) and _contains(terms, analysed)
                 for analysed, raw in group
