@@ -62,11 +62,22 @@ def citation_url(index: Index, chunk: Chunk, config: Config) -> str:
 
 def term_positions(text: str, terms: set[str]) -> list[tuple[int, int]]:
     """Character spans of the words in `text` whose analysed form is a query term."""
-    spans = []
-    for m in re.finditer(r"[\w][\w.+/:-]*[\w]|\w", text):
-        if not terms.isdisjoint(_word_terms(m.group(0))):
-            spans.append((m.start(), m.end()))
-    return spans
+    return [(a, b) for a, b, word in _word_spans(text) if not terms.isdisjoint(word)]
+
+
+@lru_cache(maxsize=4096)
+def _word_spans(text: str) -> tuple[tuple[int, int, frozenset[str]], ...]:
+    """Every word of a section with its analysed terms, computed once per section text."""
+    return tuple(
+        (m.start(), m.end(), _word_terms(m.group(0))) for m in re.finditer(r"[\w][\w.+/:-]*[\w]|\w", text)
+    )
+
+
+@lru_cache(maxsize=65536)
+def _unit_terms(text: str) -> tuple[frozenset[str], int]:
+    """A sentence's analysed terms and its length in words; the same sections are cited for
+    many questions, so each sentence is analysed once per process."""
+    return frozenset(analyze(text)), max(len(raw_tokens(text)), 1)
 
 
 @lru_cache(maxsize=65536)
@@ -191,9 +202,8 @@ def candidate_sentences(
     """Every answer unit of the chunk, scored by the idf mass of the question's terms it holds."""
     out: list[Sentence] = []
     for pos, (bi, text) in enumerate(answer_units(section, chunk)):
-        terms = set(analyze(text))
+        terms, length = _unit_terms(text)
         matched = sum(w for t, w in weights.items() if t in terms)
-        length = max(len(raw_tokens(text)), 1)
         score = matched / (1.0 + 0.015 * max(0, length - 30))
         score *= 1.0 + 0.1 / (1 + pos)
         if length < 3:
@@ -242,7 +252,7 @@ def rank_commands(
 
     def key(item: tuple[int, Command]) -> tuple[float, int]:
         i, c = item
-        terms = set(analyze(c.command))
+        terms = _unit_terms(c.command)[0]
         overlap = sum(w for t, w in weights.items() if t in terms)
         return (-(overlap + preferred.get(c.section, 0.0)), i)
 
