@@ -214,6 +214,9 @@ def raw_tokens(text: str) -> list[str]:
     """Surface tokens, lowercased, with trailing sentence punctuation removed."""
     out = []
     for tok in _TOKEN_RE.findall(normalize(text)):
+        if tok[0] != "-":  # the other branches end in a word character, ']' or '+'
+            out.append(tok)
+            continue
         tok = tok.rstrip(".:=-/")
         if tok.startswith("-") and not tok.startswith("--") and not re.match(r"-[a-z]\b", tok):
             tok = tok.lstrip("-")

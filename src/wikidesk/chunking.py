@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .corpus import Block, Page, Section
 
@@ -60,20 +61,25 @@ def block_spans(blocks: Sequence[Block], max_chars: int, overlap: int) -> list[t
     return spans
 
 
+@lru_cache(maxsize=64)
+def cluster_pattern(name: str) -> re.Pattern[str]:
+    """The cluster's name as a whole word, any case; compiled once."""
+    return re.compile(rf"\b{re.escape(name)}\b", re.I)
+
+
 def section_cluster(page: Page, section: Section, clusters: Iterable[str], page_default: str) -> str:
     """The cluster a section is about: the deepest heading naming one, else the page's."""
     names = list(clusters)
     for heading in reversed((page.title, *section.heading_path)):
         for name in names:
-            if re.search(rf"\b{re.escape(name)}\b", heading, re.I):
+            if cluster_pattern(name).search(heading):
                 return name
     return page_default
 
 
 def page_cluster(page: Page, clusters: Iterable[str]) -> str:
     """A page that names exactly one cluster (old Proteus-only pages) is about that one."""
-    text = page.markdown.lower()
-    named = [c for c in clusters if re.search(rf"\b{re.escape(c.lower())}\b", text)]
+    named = [c for c in clusters if cluster_pattern(c).search(page.markdown)]
     return named[0] if len(named) == 1 else ""
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import bm25
 from .analysis import analyze, char_ngrams, expand_token, is_technical, raw_tokens, stem
-from .chunking import Chunk
+from .chunking import Chunk, cluster_pattern
 from .config import Config
 from .errors import WikideskError
 from .index import Index
@@ -358,7 +358,8 @@ def _cluster_table(index: Index) -> ClusterTable:
         if not c.cluster:
             continue
         ids[i] = position[c.cluster.lower()]
-        explicit = any(re.search(rf"\b{re.escape(c.cluster)}\b", h, re.I) for h in (c.title, *c.heading_path))
+        pattern = cluster_pattern(c.cluster)
+        explicit = any(pattern.search(h) for h in (c.title, *c.heading_path))
         scale[i] = 1.0 if explicit else 0.5
     return ClusterTable(tuple(names), ids, scale)
 
