@@ -238,6 +238,8 @@ def section_commands(section: Section, section_no: int = -1) -> list[Command]:
                 ]
             for cmd in found:
                 out.append(Command(cmd, section_no, placeholders(cmd), "code"))
+        elif block.kind == "item" and is_modulefile(block.text.strip()) and "module" in section.text.lower():
+            out.append(Command(f"module load {block.text.strip()}", section_no, (), "modulefile"))
         else:
             for cmd in inline_commands(block):
                 out.append(Command(cmd, section_no, placeholders(cmd), "inline"))
