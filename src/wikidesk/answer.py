@@ -244,42 +244,36 @@ def choose_sentences(candidates: list[Sentence], limit: int, budget: int = 420) 
 # --------------------------------------------------------------------------- commands
 
 
-def rank_commands(
-    commands: list[Command], weights: dict[str, float], preferred: dict[int, float], limit: int = 5
-) -> list[Command]:
-    """Most relevant first: the question's terms in the command, then where it comes from
-    (the sections the answer quotes, then the rest of the cited page), then reading order."""
+def rank_commands(commands: list[Command], weights: dict[str, float], limit: int = 5) -> list[Command]:
+    """Most relevant first: the question's terms in the command, then reading order."""
 
     def key(item: tuple[int, Command]) -> tuple[float, int]:
         i, c = item
         terms = _unit_terms(c.command)[0]
-        overlap = sum(w for t, w in weights.items() if t in terms)
-        return (-(overlap + preferred.get(c.section, 0.0)), i)
+        return (-sum(w for t, w in weights.items() if t in terms), i)
 
-    ranked = [c for _, c in sorted(enumerate(commands), key=key)]
-    return ranked[:limit]
+    return [c for _, c in sorted(enumerate(commands), key=key)][:limit]
 
 
 def gather_commands(
     sections: list[tuple[Chunk, Section]], used: set[int], weights: dict[str, float]
 ) -> list[Command]:
-    """Commands from the cited sections only: the answer's sections count most, then other
-    sections of the top page (a page's lead often cites its 'Installed Versions' below)."""
+    """Commands from the cited sections only: those of the sections the answer quotes, or,
+    when they have none, those of the other cited sections of the top page (a page's lead often
+    has its modulefile in the 'Installed Versions' section below it)."""
     if not sections:
         return []
     top_page = sections[0][0].page
-    scale = max(weights.values(), default=1.0)
-    preferred: dict[int, float] = {}
-    commands: list[Command] = []
-    for n, (chunk, section) in enumerate(sections, 1):
-        if n in used:
-            preferred[n] = 2.0 * scale
-        elif chunk.page == top_page:
-            preferred[n] = 1.0 * scale
-        else:
-            continue
-        commands += section_commands(section, n)
-    return rank_commands(commands, weights, preferred)
+    own = [c for n in sorted(used) for c in section_commands(sections[n - 1][1], n)]
+    if own:
+        return rank_commands(own, weights)
+    nearby = [
+        c
+        for n, (chunk, section) in enumerate(sections, 1)
+        if chunk.page == top_page and n not in used
+        for c in section_commands(section, n)
+    ]
+    return rank_commands(nearby, weights)
 
 
 # --------------------------------------------------------------------------- confidence
