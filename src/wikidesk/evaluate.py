@@ -335,9 +335,9 @@ def render(report: dict[str, Any], command: str, misses: int) -> str:
     for split, data in report["splits"].items():
         w, b = data["wikidesk"], data["bm25"]
         lines.append(f"{split}: {w['answerable']} answerable + {w['unanswerable']} unanswerable questions")
-        lines.append(f"  {'metric':<26}{'bm25 baseline':>15}{'wikidesk':>12}")
+        lines.append(f"  {'metric':<34}{'bm25 baseline':>15}{'wikidesk':>12}")
         for key, label in METRICS:
-            lines.append(f"  {label:<26}{_fmt(b[key]):>15}{_fmt(w[key]):>12}")
+            lines.append(f"  {label:<34}{_fmt(b[key]):>15}{_fmt(w[key]):>12}")
         lines.append("")
     if report.get("ablation"):
         lines += render_ablation(report["ablation"])
