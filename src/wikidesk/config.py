@@ -43,7 +43,7 @@ class Config:
     # ranking
     fusion: str = "linear"
     char_weight: float = 0.35
-    char_posting_budget: int = 200_000
+    char_posting_budget: int = 100_000
     rrf_k: int = 60
     synonym_weight: float = 0.3
     max_per_page: int = 2
