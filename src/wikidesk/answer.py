@@ -281,8 +281,8 @@ def gather_commands(
 
 # Logistic model over the features below, fit on the tuning split of tests/eval/questions.jsonl
 # (answerable vs. unanswerable, balanced classes); notebooks/retrieval_evaluation.ipynb refits it.
-CONFIDENCE_WEIGHTS = (2.293, 1.841, 1.423, -2.032, 1.84, -2.196)
-CONFIDENCE_BIAS = -7.664
+CONFIDENCE_WEIGHTS = (2.485, 1.987, 2.108, -1.598, 0.478, -1.651)
+CONFIDENCE_BIAS = -3.906
 
 
 @dataclass(frozen=True)
