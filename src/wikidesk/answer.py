@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
+from . import bm25
 from .analysis import analyze, char_ngrams, raw_tokens
-from .chunking import Chunk
+from .chunking import Chunk, whole_word
 from .commands import Command, section_commands
 from .config import Config
 from .corpus import Block, Section
@@ -118,13 +121,12 @@ def snippet(text: str, terms: set[str], width: int) -> tuple[str, list[tuple[int
 
 
 def _query_terms(query: Query, index: Index) -> dict[str, float]:
-    idf = index.cache("idf_lookup", lambda: _idf_table(index))
-    return {index.terms[t]: w * idf[t] for t, w in query.terms.items()}
+    idf = _idf(index)
+    return {index.terms[t]: w * float(idf[t]) for t, w in query.terms.items()}
 
 
-def _idf_table(index: Index) -> list[float]:
-    n = index.n_chunks
-    return [math.log1p((n - d + 0.5) / (d + 0.5)) for d in index.df.tolist()]
+def _idf(index: Index) -> np.ndarray:
+    return index.cache("idf", lambda: bm25.idf_lucene(index.df, index.n_chunks))
 
 
 _CONTINUES_RE = re.compile(
@@ -308,21 +310,19 @@ class Evidence:
 
 
 def evidence(query: Query, hits: list[Hit], index: Index) -> Evidence:
-    idf = index.cache("idf_lookup", lambda: _idf_table(index))
-    top_idf = max(idf, default=1.0) or 1.0
+    idf = _idf(index)
+    top_idf = float(idf.max()) if len(idf) else 1.0
     own = {t: query.terms[t] for t in query.own}
     novelty = sum(_novelty(w, index) for w in query.unknown)
     if not hits or not own:
         return Evidence(0.0, 0.0, 0.0, len(query.unknown), len(own), novelty)
     top = hits[0].chunk
-    body = index.cache(f"chunkterms:{top.id}", lambda: set(analyze(top.text)))
-    heads = index.cache(
-        f"chunkheads:{top.id}", lambda: set(analyze(" ".join((top.title, *top.heading_path))))
-    )
-    total = sum(idf[t] for t in own)
-    covered = sum(idf[t] for t in own if index.terms[t] in body)
-    titled = [idf[t] for t in own if index.terms[t] in heads]
-    ideal = sum(w * idf[t] for t, w in query.terms.items()) * (index.params.k1 + 1)
+    body = _unit_terms(top.text)[0]
+    heads = _unit_terms(" ".join((top.title, *top.heading_path)))[0]
+    total = sum(float(idf[t]) for t in own)
+    covered = sum(float(idf[t]) for t in own if index.terms[t] in body)
+    titled = [float(idf[t]) for t in own if index.terms[t] in heads]
+    ideal = sum(w * float(idf[t]) for t, w in query.terms.items()) * (index.params.k1 + 1)
     return Evidence(
         coverage=covered / total if total else 0.0,
         title_match=max(titled, default=0.0) / top_idf,
@@ -366,7 +366,7 @@ def warnings_for(sections: list[tuple[Chunk, Section]], config: Config) -> list[
                 out.append(msg)
         for term in config.retired_terms:
             if (
-                re.search(rf"\b{re.escape(term)}\b", section.text, re.I)
+                whole_word(term).search(section.text)
                 or term.lower() in " ".join(section.heading_path).lower()
             ):
                 msg = f"{term} has reached its end of life; prefer a current version."

@@ -62,8 +62,8 @@ def block_spans(blocks: Sequence[Block], max_chars: int, overlap: int) -> list[t
 
 
 @lru_cache(maxsize=64)
-def cluster_pattern(name: str) -> re.Pattern[str]:
-    """The cluster's name as a whole word, any case; compiled once."""
+def whole_word(name: str) -> re.Pattern[str]:
+    """A name (a cluster, a retired topic) as a whole word, any case; compiled once."""
     return re.compile(rf"\b{re.escape(name)}\b", re.I)
 
 
@@ -72,14 +72,14 @@ def section_cluster(page: Page, section: Section, clusters: Iterable[str], page_
     names = list(clusters)
     for heading in reversed((page.title, *section.heading_path)):
         for name in names:
-            if cluster_pattern(name).search(heading):
+            if whole_word(name).search(heading):
                 return name
     return page_default
 
 
 def page_cluster(page: Page, clusters: Iterable[str]) -> str:
     """A page that names exactly one cluster (old Proteus-only pages) is about that one."""
-    named = [c for c in clusters if cluster_pattern(c).search(page.markdown)]
+    named = [c for c in clusters if whole_word(c).search(page.markdown)]
     return named[0] if len(named) == 1 else ""
 
 

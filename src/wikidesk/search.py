@@ -20,7 +20,7 @@ import numpy as np
 
 from . import bm25
 from .analysis import analyze, char_ngrams, expand_token, is_technical, raw_tokens, stem
-from .chunking import Chunk, cluster_pattern
+from .chunking import Chunk, whole_word
 from .config import Config
 from .errors import WikideskError
 from .index import Index
@@ -211,9 +211,11 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
     corrections: dict[str, str] = {}
     kept: list[str] = []
     unknown: list[str] = []
-    for tok in raw_tokens(text):
+    words = raw_tokens(text)
+    for tok in words:
         found = False
-        for term in expand_token(tok):
+        terms = expand_token(tok)
+        for term in terms:
             if term in vocab:
                 weights[vocab[term]] += 1.0
                 kept.append(term)
@@ -232,10 +234,10 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
                 if parts:
                     corrections[tok] = " ".join(parts)
                     found = True
-        if not found and expand_token(tok):
+        if not found and terms:
             unknown.append(tok)
     lexicon = lexicon or load_lexicon()
-    expanded = lexicon.expand(kept, raw_tokens(text)) if config.synonyms else {}
+    expanded = lexicon.expand(kept, words) if config.synonyms else {}
     expansions = tuple(expanded)
     for term, strong in expanded.items():
         if term in vocab and vocab[term] not in weights:
@@ -243,9 +245,7 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
     grams = Counter(g for g in char_ngrams(text) if g in index.ngram_vocab)
     ngram_weights = within_budget(_ngram_vector(grams, index), index, config.char_posting_budget)
     clusters = tuple(
-        name
-        for name in (*config.current_clusters, *config.retired_clusters)
-        if re.search(rf"\b{re.escape(name.lower())}\b", text.lower())
+        name for name in (*config.current_clusters, *config.retired_clusters) if whole_word(name).search(text)
     )
     return Query(
         text=text,
@@ -285,7 +285,7 @@ def within_budget(ngrams: dict[int, float], index: Index, budget: int) -> dict[i
     not scanned half through for " th" and "ing", which carry almost no weight anyway."""
     if not ngrams or budget <= 0:
         return ngrams
-    df = index.cache("chars_df", lambda: index.matrices["chars"].df())
+    df = _chars_df(index)
     ids = np.fromiter(ngrams, dtype=np.int64, count=len(ngrams))
     if int(df[ids].sum()) <= budget:
         return ngrams
@@ -294,13 +294,16 @@ def within_budget(ngrams: dict[int, float], index: Index, budget: int) -> dict[i
     return {int(g): ngrams[int(g)] for g in keep}
 
 
+def _chars_df(index: Index) -> np.ndarray:
+    return index.cache("chars_df", lambda: index.matrices["chars"].df())
+
+
 def _ngram_vector(grams: Counter[str], index: Index) -> dict[int, float]:
     if not grams:
         return {}
     vocab = index.ngram_vocab
     ids = np.array([vocab[g] for g in grams])
-    df = index.cache("chars_df", lambda: index.matrices["chars"].df())
-    idf = bm25.smooth_idf(df[ids], index.n_chunks)
+    idf = bm25.smooth_idf(_chars_df(index)[ids], index.n_chunks)
     tf = 1.0 + np.log(np.array(list(grams.values()), dtype=np.float64))
     w = tf * idf
     w /= np.linalg.norm(w) or 1.0
@@ -358,7 +361,7 @@ def _cluster_table(index: Index) -> ClusterTable:
         if not c.cluster:
             continue
         ids[i] = position[c.cluster.lower()]
-        pattern = cluster_pattern(c.cluster)
+        pattern = whole_word(c.cluster)
         explicit = any(pattern.search(h) for h in (c.title, *c.heading_path))
         scale[i] = 1.0 if explicit else 0.5
     return ClusterTable(tuple(names), ids, scale)
@@ -474,7 +477,7 @@ def contextualize(question: str, history: Sequence[str], config: Config) -> str:
     if not previous:
         return question
     clusters = [*config.current_clusters, *config.retired_clusters]
-    named_now = [c for c in clusters if re.search(rf"\b{re.escape(c)}\b", question, re.I)]
+    named_now = [c for c in clusters if whole_word(c).search(question)]
     cluster_terms = {t for c in clusters for t in analyze(c)}
     own = [t for t in analyze(question) if t not in _FOLLOW_UP_TERMS and t not in cluster_terms]
     leans = bool(_FOLLOW_UP_CUE_RE.match(question) or _REFERS_BACK_RE.search(question))
@@ -484,8 +487,8 @@ def contextualize(question: str, history: Sequence[str], config: Config) -> str:
     if named_now:
         swapped = False
         for c in clusters:
-            if c not in named_now and re.search(rf"\b{re.escape(c)}\b", base, re.I):
-                base = re.sub(rf"\b{re.escape(c)}\b", named_now[0], base, flags=re.I)
+            if c not in named_now and whole_word(c).search(base):
+                base = whole_word(c).sub(named_now[0], base)
                 swapped = True
         if not swapped:
             base = f"{base.rstrip(' ?.')} on {named_now[0]}?"
