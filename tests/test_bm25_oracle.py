@@ -13,10 +13,12 @@ import pytest
 from rank_bm25 import BM25Okapi
 
 from wikidesk import bm25
-from wikidesk.analysis import analyze
+from wikidesk import index as index_module
+from wikidesk.analysis import analyze, char_ngrams, raw_tokens, token_ngrams
+from wikidesk.config import Config
 from wikidesk.corpus import load_corpus, parse_page
 from wikidesk.index import Index, IndexParams, build_index
-from wikidesk.search import plain_bm25
+from wikidesk.search import analyze_query, char_scores, plain_bm25
 
 ROOT = Path(__file__).resolve().parents[1]
 OKAPI = IndexParams(idf="okapi", k1=1.5, b=0.75)
@@ -116,11 +118,82 @@ def test_bm25_equals_rank_bm25_on_generated_text(seed):
 def test_tfidf_rows_are_unit_length():
     pages, _, _ = _random_pages(3, n_pages=10)
     index = build_index(pages, OKAPI)
-    for name in ("tfidf", "chars"):
-        p = index.matrices[name]
-        norms = np.sqrt(np.bincount(p.indices, weights=p.data**2, minlength=p.n_docs))
-        np.testing.assert_allclose(norms[norms > 0], 1.0, rtol=1e-12)
-        assert (norms > 0).sum() == index.n_chunks
+    p = index.matrices["tfidf"]
+    norms = np.sqrt(np.bincount(p.indices, weights=p.data**2, minlength=p.n_docs))
+    np.testing.assert_allclose(norms[norms > 0], 1.0, rtol=1e-12)
+    assert (norms > 0).sum() == index.n_chunks
+
+
+def _direct_char_scores(index: Index, query: str) -> np.ndarray:
+    """The n-gram model char_weights documents, written out densely: a chunk is the sum of its
+    tokens' idf-weighted n-gram count vectors, each token times 1 + log tf, divided by the
+    norm it would have if its tokens shared no n-grams; the query is its n-gram tf-idf."""
+    ngram_id = {g: i for i, g in enumerate(index.ngrams)}
+    n = index.n_chunks
+    token_vectors: dict[str, np.ndarray] = {}
+    token_df: Counter[str] = Counter()
+    chunk_tokens = [Counter(t for t in raw_tokens(c.text) if token_ngrams(t)) for c in index.chunks]
+    for counts in chunk_tokens:
+        token_df.update(counts.keys())
+        for tok in counts:
+            vec = np.zeros(len(ngram_id))
+            for g in token_ngrams(tok):
+                vec[ngram_id[g]] += 1
+            token_vectors[tok] = vec
+    df = np.minimum(sum(token_df[t] * (v > 0) for t, v in token_vectors.items()), n)
+    idf = np.log((1 + n) / (1 + df)) + 1
+    scores = np.zeros(n)
+    q_counts = Counter(g for g in char_ngrams(query) if g in ngram_id)
+    q = np.zeros(len(ngram_id))
+    for g, c in q_counts.items():
+        q[ngram_id[g]] = (1 + math.log(c)) * idf[ngram_id[g]]
+    q /= np.linalg.norm(q)
+    for i, counts in enumerate(chunk_tokens):
+        vec = sum((1 + math.log(c)) * token_vectors[t] * idf for t, c in counts.items())
+        norm = math.sqrt(
+            sum(((1 + math.log(c)) * np.linalg.norm(token_vectors[t] * idf)) ** 2 for t, c in counts.items())
+        )
+        scores[i] = float(vec @ q) / norm if norm else 0.0
+    return scores
+
+
+@pytest.mark.parametrize("query", ["python venv", "modul load pyton/gcc", "environments conda activate"])
+def test_char_scores_equal_the_documented_model(seed_index, query):
+    config = Config()
+    ngrams = analyze_query(query, seed_index, config).ngrams
+    expected = _direct_char_scores(seed_index, query)
+    assert np.count_nonzero(expected) > 3
+    np.testing.assert_allclose(char_scores(seed_index, ngrams), expected, rtol=1e-9, atol=1e-12)
+
+
+def test_char_df_is_the_scan_cost_and_exact_when_tokens_do_not_meet():
+    """'gpus' and 'gpu' never share a chunk here, so ' gp' counts 1 + 2 chunks, the true df."""
+    pages = [
+        parse_page("# One\n\ngpus everywhere\n", "a")[0],
+        parse_page("# Two\n\nthe gpu node\n", "b")[0],
+        parse_page("# Three\n\ngpu again\n", "c")[0],
+    ]
+    index = build_index(pages, OKAPI)
+    df = bm25.ngram_df(index.matrices["chars"].df(), index.matrices["char_grams"], index.n_chunks)
+    assert df[index.ngrams.index(" gp")] == 3
+    assert df[index.ngrams.index("gpus")] == 1
+
+
+def test_fast_build_path_equals_the_reference_path(monkeypatch):
+    """Counting through distinct tokens gives exactly the matrices full analysis gives."""
+    pages, _, _ = _random_pages(11, n_pages=12)
+    pages += load_corpus(ROOT / "corpus").pages
+    fast = build_index(pages, OKAPI)
+    monkeypatch.setattr(index_module, "_fast_counts", lambda chunks: None)
+    slow = build_index(pages, OKAPI)
+    assert fast.terms == slow.terms and fast.ngrams == slow.ngrams
+    assert sorted(fast.matrices) == sorted(slow.matrices)
+    for name, p in fast.matrices.items():
+        q = slow.matrices[name]
+        assert (p.n_docs, p.n_terms) == (q.n_docs, q.n_terms), name
+        np.testing.assert_array_equal(p.indptr, q.indptr, err_msg=name)
+        np.testing.assert_array_equal(p.indices, q.indices, err_msg=name)
+        np.testing.assert_allclose(p.data, q.data, rtol=1e-12, err_msg=name)
 
 
 TINY = [

@@ -12,7 +12,18 @@ from wikidesk.chunking import Chunk
 from wikidesk.config import Config
 from wikidesk.evaluate import build_eval_index
 from wikidesk.index import Index
-from wikidesk.search import Hit, Lexicon, Searcher, contextualize, correct, diversify, fuse
+from wikidesk.search import (
+    Hit,
+    Lexicon,
+    Searcher,
+    _chars_df,
+    analyze_query,
+    contextualize,
+    correct,
+    diversify,
+    fuse,
+    within_budget,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "corpus"
@@ -232,3 +243,14 @@ def test_question_without_history_is_left_alone():
 def test_follow_up_search_lands_on_the_other_clusters_section(answers_index):
     text = contextualize("and on Proteus?", ["which quantasim modulefile should I load on Picotte?"], CONFIG)
     assert top_sections(answers_index, text)[0] == ("quantasim", "Proteus", "Installed Versions")
+
+
+def test_posting_budget_keeps_the_rarest_ngrams_and_never_one_longer_than_itself(seed_index):
+    full = analyze_query("python virtualenv modulefile", seed_index, Config(char_posting_budget=0)).ngrams
+    df = _chars_df(seed_index)
+    budget = int(np.median(df[list(full)]))
+    kept = within_budget(full, seed_index, budget)
+    assert 0 < len(kept) < len(full)
+    assert df[list(kept)].sum() <= budget
+    assert df[list(kept)].max() <= min(df[g] for g in full if g not in kept)
+    assert within_budget(full, seed_index, int(df[list(full)].sum())) == full

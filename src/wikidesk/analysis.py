@@ -278,12 +278,15 @@ def char_ngrams(text: str, lo: int = 3, hi: int = 5) -> list[str]:
     """
     grams: list[str] = []
     for tok in raw_tokens(text):
-        if tok in STOPWORDS:
-            continue
-        w = f" {tok} "
-        if len(w) <= lo:
-            grams.append(w)
-            continue
-        for n in range(lo, hi + 1):
-            grams.extend(w[i : i + n] for i in range(len(w) - n + 1))
+        grams.extend(token_ngrams(tok, lo, hi))
     return grams
+
+
+def token_ngrams(tok: str, lo: int = 3, hi: int = 5) -> list[str]:
+    """The n-grams of one surface token; none for a stopword."""
+    if tok in STOPWORDS:
+        return []
+    w = f" {tok} "
+    if len(w) <= lo:
+        return [w]
+    return [w[i : i + n] for n in range(lo, hi + 1) for i in range(len(w) - n + 1)]

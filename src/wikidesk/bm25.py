@@ -109,6 +109,49 @@ def tfidf_weights(counts: Postings) -> Postings:
     return counts.with_data(data)
 
 
+def ngram_df(token_df: np.ndarray, grams: Postings, n_docs: int) -> np.ndarray:
+    """Per character n-gram, the chunks holding it counted through the tokens that contain it:
+    the sum of those tokens' document frequencies, capped at the number of chunks. It is exactly
+    what scanning the n-gram costs at query time, and equals the true document frequency unless
+    tokens sharing the n-gram meet in one chunk (then it overcounts: common n-grams, which
+    carry little weight and the posting budget drops first)."""
+    df = np.bincount(grams.term_ids(), weights=token_df[grams.indices], minlength=grams.n_terms)
+    return np.minimum(df, n_docs)
+
+
+def char_weights(token_counts: Postings, grams: Postings) -> Postings:
+    """The character n-gram TF-IDF model, kept factorised so a million chunks stay in memory.
+
+    A chunk's n-gram vector is the sum of its tokens' vectors, each token contributing
+    (1 + log tf) times its n-gram counts times the n-grams' smooth idf. Storing chunk x
+    n-gram weights would take ten times the memory of the term matrix; instead this returns
+    chunk x token weights (1 + log tf) / norm, and `char_scores` maps query n-grams onto tokens
+    through `grams` (token x n-gram counts). The norm treats a chunk's tokens as sharing no
+    n-grams, which lets it come from per-token norms without the chunk x n-gram product.
+    """
+    n = token_counts.n_docs
+    idf_g = smooth_idf(ngram_df(token_counts.df(), grams, n), n)
+    a = grams.data * _per_value(grams, idf_g)
+    token_norm2 = np.bincount(grams.indices, weights=a * a, minlength=grams.n_docs)
+    data = np.log(token_counts.data.astype(np.float64))
+    data += 1.0
+    norm2 = np.bincount(
+        token_counts.indices, weights=data * data * _per_value(token_counts, token_norm2), minlength=n
+    )
+    norms = np.sqrt(norm2)
+    norms[norms == 0] = 1.0
+    data /= norms[token_counts.indices]
+    return token_counts.with_data(data)
+
+
+def char_scores(chars: Postings, grams: Postings, ngrams: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Cosine-style scores of every chunk for query n-gram weights (already times idf): the
+    query is first spread over the tokens holding its n-grams, then over those tokens' chunks."""
+    per_token = score(grams, ngrams, weights)
+    tokens = np.flatnonzero(per_token)
+    return score(chars, tokens, per_token[tokens])
+
+
 def _per_value(postings: Postings, per_term: np.ndarray) -> np.ndarray:
     """A per-term value repeated for every stored value of its column (a float copy, without
     the int64 column-index array `term_ids` would make first)."""

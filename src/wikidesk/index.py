@@ -1,5 +1,5 @@
 """Build, save and load the index: one term-by-chunk count matrix per field, the weightings
-derived from it, the character n-gram TF-IDF matrix, and the parsed pages.
+derived from it, the factorised character n-gram TF-IDF model, and the parsed pages.
 
 Files are SciPy `.npz` matrices read back with `allow_pickle=False` plus JSON, written into a
 fresh version folder and published by atomically replacing a `CURRENT` pointer, so a reader
@@ -24,13 +24,13 @@ from typing import Any
 import numpy as np
 
 from . import bm25
-from .analysis import analyze, char_ngrams, raw_tokens
+from .analysis import analyze, raw_tokens, token_ngrams
 from .chunking import Chunk, chunk_pages
 from .config import Config
 from .corpus import Block, Corpus, Link, Page, Section, iter_page_files
 from .errors import IndexProblem, WikideskError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 FIELDS = ("title", "heading", "body")
 POINTER = "CURRENT"
 
@@ -161,7 +161,8 @@ def build_index(pages: list[Page], params: IndexParams, meta: dict[str, Any] | N
     if not chunks:
         raise WikideskError("the corpus has no indexable text: no page had a readable section")
     built = _fast_counts(chunks) or _slow_counts(chunks)
-    terms, counts, all_counts, ngrams, char_counts = built
+    terms, counts, all_counts, token_counts, tokens = built
+    ngrams, token_counts, grams = _char_model(token_counts, tokens)
     weights = [params.title_weight, params.heading_weight, params.body_weight]
     matrices = {
         **{f"counts_{f}": counts[f] for f in FIELDS},
@@ -173,7 +174,8 @@ def build_index(pages: list[Page], params: IndexParams, meta: dict[str, Any] | N
             params.idf,
         ),
         "tfidf": bm25.tfidf_weights(all_counts),
-        "chars": bm25.tfidf_weights(char_counts),
+        "chars": bm25.char_weights(token_counts, grams),
+        "char_grams": grams,
     }
     return Index(
         params=params,
@@ -202,18 +204,16 @@ def _slow_counts(chunks: list[Chunk]):
     terms = sorted(vocabulary, key=vocabulary.__getitem__)
     counts = {f: _postings(_counts(toks, vocabulary)[1]) for f, toks in fields_tokens.items()}
     all_counts = _postings(_counts(everything, vocabulary)[1])
-    char_vocab, char_counts = _counts([char_ngrams(c.text) for c in chunks])
-    ngrams = sorted(char_vocab, key=char_vocab.__getitem__)
-    return terms, counts, all_counts, ngrams, _postings(char_counts)
+    token_vocab, token_counts = _counts([raw_tokens(c.text) for c in chunks])
+    return terms, counts, all_counts, token_counts.tocsr(), sorted(token_vocab, key=token_vocab.__getitem__)
 
 
 def _fast_counts(chunks: list[Chunk]):
-    """The same matrices as `_slow_counts`, from surface tokens: a chunk's terms and character
-    n-grams are those of its tokens, so each distinct token is analysed once and the counts are
+    """The same matrices as `_slow_counts`, from surface tokens: a chunk's terms are those of
+    its tokens, so each distinct token is analysed once and the counts are
     (chunk x token) @ (token x term) sparse products. Python work per token is one dict lookup,
     which is what lets a million chunks build in minutes. None when a token would analyse
     differently alone than in its text (then the reference path runs)."""
-    from scipy import sparse
 
     tokens: dict[str, int] = {}
     spots = {f: _token_spots(texts, tokens) for f, texts in _field_texts(chunks).items()}
@@ -225,17 +225,24 @@ def _fast_counts(chunks: list[Chunk]):
         return None
     term_ids: dict[str, int] = {}
     expand = _token_matrix([analyze(tok) for tok in vocab], term_ids)
-    gram_ids: dict[str, int] = {}
-    grams = _token_matrix([char_ngrams(tok) for tok in vocab], gram_ids)
     terms, term_order = _sorted_vocab(term_ids)
-    ngrams, gram_order = _sorted_vocab(gram_ids)
     expand = expand[:, term_order]
     counts = {f: _postings((m @ expand).tocsc()) for f, m in by_field.items()}
     total = by_field["title"] + by_field["heading"] + by_field["body"]
     all_counts = _postings((total @ expand).tocsc())
-    del expand
-    char_counts = _postings(sparse.csr_matrix(total @ grams[:, gram_order]).tocsc())
-    return terms, counts, all_counts, ngrams, char_counts
+    return terms, counts, all_counts, total, vocab
+
+
+def _char_model(token_counts, tokens: list[str]) -> tuple[list[str], bm25.Postings, bm25.Postings]:
+    """Sorted n-grams, (chunk x token) counts of the tokens that have n-grams (stopwords have
+    none, and they are most of the postings), and (token x n-gram) counts. Tokens go in sorted
+    order, so both counting paths give identical matrices."""
+    keep = sorted((i for i, tok in enumerate(tokens) if token_ngrams(tok)), key=tokens.__getitem__)
+    gram_ids: dict[str, int] = {}
+    grams = _token_matrix([token_ngrams(tokens[i]) for i in keep], gram_ids)
+    ngrams, gram_order = _sorted_vocab(gram_ids)
+    kept_counts = token_counts[:, np.array(keep, dtype=np.int64)]
+    return ngrams, _postings(kept_counts.tocsc()), _postings(grams[:, gram_order].tocsc())
 
 
 def _token_spots(texts: list[str], tokens: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -485,8 +492,13 @@ def _load_postings(path: Path) -> bm25.Postings:
 
 
 def _check_shapes(index: Index) -> None:
+    grams = index.matrices["char_grams"]
+    if grams.n_terms != len(index.ngrams):
+        raise ValueError("char_grams.npz does not match ngrams.json")
     for name, p in index.matrices.items():
-        width = len(index.ngrams) if name == "chars" else len(index.terms)
+        if name == "char_grams":
+            continue
+        width = grams.n_docs if name == "chars" else len(index.terms)
         if p.n_docs != index.n_chunks or p.n_terms != width:
             raise ValueError(f"{name}.npz does not match chunks.json/terms.json")
     for c in index.chunks:

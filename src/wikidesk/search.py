@@ -295,7 +295,18 @@ def within_budget(ngrams: dict[int, float], index: Index, budget: int) -> dict[i
 
 
 def _chars_df(index: Index) -> np.ndarray:
-    return index.cache("chars_df", lambda: index.matrices["chars"].df())
+    chars, grams = index.matrices["chars"], index.matrices["char_grams"]
+    return index.cache("chars_df", lambda: bm25.ngram_df(chars.df(), grams, index.n_chunks))
+
+
+def char_scores(index: Index, ngrams: dict[int, float]) -> np.ndarray:
+    """Every chunk's character n-gram similarity to the query (zeros for a query without any)."""
+    if not ngrams:
+        return np.zeros(index.n_chunks)
+    ids = np.fromiter(ngrams, dtype=np.int64, count=len(ngrams))
+    w = np.fromiter(ngrams.values(), dtype=np.float64, count=len(ngrams))
+    w *= bm25.smooth_idf(_chars_df(index)[ids], index.n_chunks)
+    return bm25.char_scores(index.matrices["chars"], index.matrices["char_grams"], ids, w)
 
 
 def _ngram_vector(grams: Counter[str], index: Index) -> dict[int, float]:
@@ -395,7 +406,7 @@ def rank(index: Index, query: Query, config: Config, k: int = 10, lexical_matrix
     if query.empty:
         return []
     lexical = _scores(index.matrices[lexical_matrix], query.terms)
-    chars = _scores(index.matrices["chars"], query.ngrams) if query.ngrams else np.zeros(index.n_chunks)
+    chars = char_scores(index, query.ngrams)
     fused = fuse(lexical, chars, config)
     fused = fused * cluster_factors(index, query, config)
     order = bm25.top_k(fused, max(50, k * 5))
