@@ -15,7 +15,16 @@ import pytest
 from wikidesk import index as index_mod
 from wikidesk.config import Config
 from wikidesk.errors import IndexProblem
-from wikidesk.index import FORMAT_VERSION, IndexParams, current_version, load_index, save_index, staleness
+from wikidesk.index import (
+    FORMAT_VERSION,
+    SERVING,
+    IndexParams,
+    current_version,
+    load_index,
+    save_index,
+    staleness,
+)
+from wikidesk.search import plain_bm25
 from wikidesk.service import Wikidesk, build, open_index
 
 QUERIES = [
@@ -252,6 +261,24 @@ def test_damaged_index_is_an_index_problem_saying_rebuild(wiki_config, built, da
     damage(_version(wiki_config))
     with pytest.raises(IndexProblem, match="rebuild"):
         load_index(wiki_config.index)
+
+
+def test_matrices_serving_does_not_need_stay_on_disk_until_used(wiki_config, built):
+    loaded = load_index(wiki_config.index)
+    assert set(loaded.matrices._loaded) == set(SERVING)
+    assert plain_bm25(loaded, "python venv", 3)
+    assert "bm25" in loaded.matrices._loaded and "counts_body" not in loaded.matrices._loaded
+
+
+def test_matrix_damaged_after_load_is_an_index_problem_on_first_use(wiki_config, built):
+    loaded = load_index(wiki_config.index)
+    path = _version(wiki_config) / "counts_body.npz"
+    with np.load(path) as npz:
+        arrays = dict(npz)
+    arrays["indices"] = arrays["indices"] + 10**6
+    np.savez(path, **arrays)
+    with pytest.raises(IndexProblem, match="rebuild"):
+        loaded.matrices["counts_body"]
 
 
 def test_pointer_to_missing_version_is_no_index(wiki_config, built):

@@ -16,7 +16,7 @@ import re
 import shutil
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from .errors import IndexProblem, WikideskError
 FORMAT_VERSION = 2
 FIELDS = ("title", "heading", "body")
 POINTER = "CURRENT"
+SERVING = ("bm25f", "chars", "char_grams")
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class Index:
     ngrams: list[str]
     chunks: list[Chunk]
     pages: dict[str, Page]
-    matrices: dict[str, bm25.Postings]
+    matrices: Mapping[str, bm25.Postings]
     meta: dict[str, Any] = field(default_factory=dict)
     _vocab: dict[str, int] | None = None
     _ngram_vocab: dict[str, int] | None = None
@@ -441,7 +442,7 @@ def load_index(out: Path) -> Index:
                 f"index at {out} has format {meta.get('format')!r}, this wikidesk reads "
                 f"{FORMAT_VERSION}; rebuild it with `wikidesk index`"
             )
-        matrices = {name: _load_postings(version / f"{name}.npz") for name in meta["matrices"]}
+        matrices = LazyMatrices({name: version / f"{name}.npz" for name in meta["matrices"]}, out)
         terms = _read_json(version / "terms.json")
         ngrams = _read_json(version / "ngrams.json")
         chunks = [_chunk_from_json(i, r) for i, r in enumerate(_read_json(version / "chunks.json"))]
@@ -455,7 +456,8 @@ def load_index(out: Path) -> Index:
             matrices=matrices,
             meta=meta,
         )
-        _check_shapes(index)
+        _check_shapes(index, matrices.shapes)
+        matrices.preload(SERVING)
         return index
     except IndexProblem:
         raise
@@ -491,15 +493,59 @@ def _load_postings(path: Path) -> bm25.Postings:
     return p
 
 
-def _check_shapes(index: Index) -> None:
-    grams = index.matrices["char_grams"]
-    if grams.n_terms != len(index.ngrams):
+class LazyMatrices(Mapping[str, bm25.Postings]):
+    """The index's matrices by name, each read from its file on first use. Serving needs three
+    of the seven; the field counts, plain BM25 and term TF-IDF are for evaluation and would
+    otherwise double a large index's memory. Shapes are read (cheaply) for all at load, so a
+    missing or mismatched file still fails there; a file damaged later fails on first use
+    with the same IndexProblem."""
+
+    def __init__(self, files: dict[str, Path], out: Path) -> None:
+        self._files = files
+        self._out = out
+        self._loaded: dict[str, bm25.Postings] = {}
+        self.shapes = {name: _read_shape(path) for name, path in files.items()}
+
+    def __getitem__(self, name: str) -> bm25.Postings:
+        if name not in self._loaded:
+            path = self._files[name]
+            try:
+                p = _load_postings(path)
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+                raise IndexProblem(_damaged(self._out, f"{path.name}: {exc}")) from exc
+            if (p.n_docs, p.n_terms) != self.shapes[name]:
+                raise IndexProblem(_damaged(self._out, f"{path.name} changed since the index was loaded"))
+            self._loaded[name] = p
+        return self._loaded[name]
+
+    def preload(self, names: tuple[str, ...]) -> None:
+        """Read these now, so a request never pays for loading what every query needs."""
+        for name in names:
+            self[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+
+def _read_shape(path: Path) -> tuple[int, int]:
+    with np.load(path, allow_pickle=False) as npz:
+        shape = npz["shape"]
+    if not isinstance(shape, np.ndarray) or shape.shape != (2,):
+        raise ValueError(f"{path.name} has no matrix shape")
+    return int(shape[0]), int(shape[1])
+
+
+def _check_shapes(index: Index, shapes: dict[str, tuple[int, int]]) -> None:
+    n_tokens, n_grams = shapes["char_grams"]
+    if n_grams != len(index.ngrams):
         raise ValueError("char_grams.npz does not match ngrams.json")
-    for name, p in index.matrices.items():
+    for name, (n_docs, width) in shapes.items():
         if name == "char_grams":
             continue
-        width = grams.n_docs if name == "chars" else len(index.terms)
-        if p.n_docs != index.n_chunks or p.n_terms != width:
+        if n_docs != index.n_chunks or width != (n_tokens if name == "chars" else len(index.terms)):
             raise ValueError(f"{name}.npz does not match chunks.json/terms.json")
     for c in index.chunks:
         page = index.pages.get(c.page)
