@@ -106,3 +106,30 @@ def test_whole_modulefile_outranks_a_sibling_sharing_parts(tech_index):
     ranked = [tech_index.chunks[i].heading for i in bm25.top_k(scores, 5)]
     assert ranked[0] == ""
     assert "Other Versions" in ranked
+
+
+def test_raw_tokens_shortcut_agrees_with_the_full_token_loop():
+    """The shortcut skips the per-token loop when no token can start with a dash; on random
+    strings of the characters that matter it must give what the loop gives."""
+    import random
+    import re
+
+    from wikidesk.analysis import _TOKEN_RE, normalize
+
+    def full(text: str) -> list[str]:
+        out = []
+        for tok in _TOKEN_RE.findall(normalize(text)):
+            if tok[0] == "-":
+                tok = tok.rstrip(".:=-/")
+                if tok.startswith("-") and not tok.startswith("--") and not re.match(r"-[a-z]\b", tok):
+                    tok = tok.lstrip("-")
+            if tok:
+                out.append(tok)
+        return out
+
+    rng = random.Random(5)
+    alphabet = "ab1-- .+]/=é"
+    texts = ["".join(rng.choices(alphabet, k=rng.randint(1, 12))) for _ in range(20_000)]
+    texts += ["pre-installed --user -n 4", "x]-y", "+-1", "a --- b", "-", "--", "é-x"]
+    for text in texts:
+        assert raw_tokens(text) == full(text), text

@@ -191,6 +191,9 @@ _PART_SPLIT_RE = re.compile(r"[/:=@#\[\]]+|(?<=[a-z0-9])-(?=[a-z0-9])")
 _NAME_VERSION_RE = re.compile(r"([a-z]+)(\d+(?:\.\d+)+)")
 _ALNUM_RE = re.compile(r"[a-z0-9]+")
 _HAS_DIGIT_RE = re.compile(r"\d")
+# Where a token can start with '-': after a word character the pattern's second branch
+# always runs on through the dash, so only a dash after a non-word character can begin one.
+_DASH_TOKEN_RE = re.compile(r"(?<!\w)-{1,2}[a-z0-9]")
 _VERSION_RE = re.compile(r"^v?\d+(\.\d+)+$")
 
 _stemmer = Stemmer.Stemmer("english")
@@ -212,8 +215,12 @@ def is_technical(token: str) -> bool:
 
 def raw_tokens(text: str) -> list[str]:
     """Surface tokens, lowercased, with trailing sentence punctuation removed."""
+    text = normalize(text)
+    found = _TOKEN_RE.findall(text)
+    if not _DASH_TOKEN_RE.search(text):  # only a token starting with '-' needs more work
+        return found
     out = []
-    for tok in _TOKEN_RE.findall(normalize(text)):
+    for tok in found:
         if tok[0] != "-":  # the other branches end in a word character, ']' or '+'
             out.append(tok)
             continue

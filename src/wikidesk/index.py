@@ -216,7 +216,7 @@ def _fast_counts(chunks: list[Chunk]):
     which is what lets a million chunks build in minutes. None when a token would analyse
     differently alone than in its text (then the reference path runs)."""
 
-    tokens: dict[str, int] = {}
+    tokens = Ids()
     spots = {f: _token_spots(texts, tokens) for f, texts in _field_texts(chunks).items()}
     shape = (len(chunks), len(tokens))
     by_field = {f: _count_matrix(rows, cols, shape) for f, (rows, cols) in spots.items()}
@@ -224,7 +224,7 @@ def _fast_counts(chunks: list[Chunk]):
     vocab = list(tokens)
     if any(raw_tokens(tok) != [tok] for tok in vocab):
         return None
-    term_ids: dict[str, int] = {}
+    term_ids = Ids()
     expand = _token_matrix([analyze(tok) for tok in vocab], term_ids)
     terms, term_order = _sorted_vocab(term_ids)
     expand = expand[:, term_order]
@@ -239,23 +239,33 @@ def _char_model(token_counts, tokens: list[str]) -> tuple[list[str], bm25.Postin
     none, and they are most of the postings), and (token x n-gram) counts. Tokens go in sorted
     order, so both counting paths give identical matrices."""
     keep = sorted((i for i, tok in enumerate(tokens) if token_ngrams(tok)), key=tokens.__getitem__)
-    gram_ids: dict[str, int] = {}
+    gram_ids = Ids()
     grams = _token_matrix([token_ngrams(tokens[i]) for i in keep], gram_ids)
     ngrams, gram_order = _sorted_vocab(gram_ids)
     kept_counts = token_counts[:, np.array(keep, dtype=np.int64)]
     return ngrams, _postings(kept_counts.tocsc()), _postings(grams[:, gram_order].tocsc())
 
 
-def _token_spots(texts: list[str], tokens: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+class Ids(dict[str, int]):
+    """Numbers keys in order of first lookup; `map(ids.__getitem__, keys)` numbers a whole list
+    in C, with Python code only for keys not seen before."""
+
+    def __missing__(self, key: str) -> int:
+        n = self[key] = len(self)
+        return n
+
+
+def _token_spots(texts: list[str], tokens: Ids) -> tuple[np.ndarray, np.ndarray]:
     """(text, token) of every token occurrence; repeated texts (titles, heading paths) are
     tokenised once."""
     seen: dict[str, list[int]] = {}
     ids: list[int] = []
     lengths = np.zeros(len(texts), dtype=np.int64)
+    number = tokens.__getitem__
     for i, text in enumerate(texts):
         row = seen.get(text)
         if row is None:
-            row = [tokens.setdefault(t, len(tokens)) for t in raw_tokens(text)]
+            row = list(map(number, raw_tokens(text)))
             if len(text) <= 200:
                 seen[text] = row
         ids.extend(row)
@@ -265,9 +275,9 @@ def _token_spots(texts: list[str], tokens: dict[str, int]) -> tuple[np.ndarray, 
     return rows, cols
 
 
-def _token_matrix(values: list[list[str]], ids: dict[str, int]):
+def _token_matrix(values: list[list[str]], ids: Ids):
     """(token x feature) counts for the features each distinct token gives."""
-    cols = np.array([ids.setdefault(v, len(ids)) for vs in values for v in vs], dtype=np.int64)
+    cols = np.array([ids[v] for vs in values for v in vs], dtype=np.int64)
     rows = np.repeat(np.arange(len(values), dtype=np.int64), [len(vs) for vs in values])
     return _count_matrix(rows, cols, (len(values), len(ids)))
 
