@@ -296,14 +296,14 @@ def gather_commands(
     if not sections:
         return []
     top_page = sections[0][0].page
-    own = [c for n in sorted(used) for c in section_commands(sections[n - 1][1], n)]
+    own = [c for n in sorted(used) for c in section_commands(sections[n - 1][1], n, sections[n - 1][0].page)]
     if own:
         return rank_commands(own, weights)
     nearby = [
         c
         for n, (chunk, section) in enumerate(sections, 1)
         if chunk.page == top_page and n not in used
-        for c in section_commands(section, n)
+        for c in section_commands(section, n, chunk.page)
     ]
     return rank_commands(nearby, weights)
 
