@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from wikidesk.analysis import analyze
-from wikidesk.answer import NOT_FOUND, answer_units
+from wikidesk.answer import NOT_FOUND, answer_units, rank_commands
 from wikidesk.chunking import chunk_pages
+from wikidesk.commands import Command
 from wikidesk.config import Config
 from wikidesk.corpus import parse_page
 from wikidesk.evaluate import build_eval_index
@@ -122,6 +123,39 @@ def test_seed_list_question_answers_with_the_lead_in_and_its_items(desk):
     answer = desk.ask("which python versions are installed on picotte")["answer"]
     assert answer.startswith("There are several versions installed: ")
     assert "python/gcc/3.11" in answer
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def ranked(commands: list[str], question: str) -> list[str]:
+    weights = {t: 1.0 for t in analyze(question)}
+    return [c.command for c in rank_commands([Command(c) for c in commands], weights)]
+
+
+def test_a_camel_case_script_name_matches_the_words_it_is_made_of():
+    steps = ["mkdir widget", "cd widget", "tar xf widget_bundle.tar.gz", "./widgetSetup.pl"]
+    assert ranked(steps, "widget setup script")[0] == "./widgetSetup.pl"
+
+
+def test_the_newest_of_several_listed_versions_comes_first():
+    listed = [
+        "module load widget/9.8",
+        "module load widget/10.0",
+        "module load widget/10.2",
+        "module load other/11",
+    ]
+    assert ranked(listed, "widget module") == [
+        "module load widget/10.2",
+        "module load widget/10.0",
+        "module load widget/9.8",
+        "module load other/11",
+    ]
+
+
+def test_a_version_the_question_names_beats_a_newer_one():
+    listed = ["module load widget/9.8", "module load widget/10.2"]
+    assert ranked(listed, "widget 9.8 module")[0] == "module load widget/9.8"
 
 
 # --------------------------------------------------------------------------- citations

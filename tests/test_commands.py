@@ -73,6 +73,7 @@ def test_prompts_in_fenced_blocks_are_stripped_and_output_dropped():
         ("juser@laptop:~$ ssh juser@picotte001", "ssh juser@picotte001"),
         ("$ sbatch job.sh", "sbatch job.sh"),
         ("[root@node01 ~]# systemctl status slurmd", "systemctl status slurmd"),
+        ("**[juser@gpu01 ~]$** module avail git", "module avail git"),
     ],
 )
 def test_shell_prompt_is_removed(line, command):
@@ -102,6 +103,26 @@ def test_modulefile_named_in_prose_gives_module_load():
 
 def test_pandoc_line_after_use_the_modulefile_gives_module_load():
     assert commands("Use the modulefile:\n\n`    widgetsuite/7.1`") == ["module load widgetsuite/7.1"]
+
+
+def test_a_commit_id_next_to_the_word_modulefile_is_not_a_modulefile():
+    body = "Build `cf3a91d` is installed. Use the modulefile:\n\n`    widget/latest`"
+    assert commands(body) == ["module load widget/latest"]
+
+
+def test_a_line_running_the_pages_own_program_is_a_command():
+    block = (
+        "Run it with as many threads as slots:\n\n```\nwidget align -p $NSLOTS ...\nwidget index ref.fa\n```"
+    )
+    assert [c.command for c in section_commands(section(block), program="widget")] == [
+        "widget align -p $NSLOTS ...",
+        "widget index ref.fa",
+    ]
+
+
+def test_the_pages_own_program_in_a_block_of_output_is_not_a_command():
+    block = "The packages in the environment:\n\n```\nnumpy (1.9.2)\nwidget (1.8.0)\n```"
+    assert section_commands(section(block), program="widget") == []
 
 
 def test_prose_without_code_offers_no_command():

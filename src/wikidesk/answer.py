@@ -247,14 +247,44 @@ def choose_sentences(candidates: list[Sentence], limit: int, budget: int = 420) 
 
 
 def rank_commands(commands: list[Command], weights: dict[str, float], limit: int = 5) -> list[Command]:
-    """Most relevant first: the question's terms in the command, then reading order."""
+    """Most relevant first: the question's terms in the command, then reading order; where several
+    versions of one modulefile tie, the newest comes first (pages list versions oldest first,
+    and the newest is the one to load unless the question names another)."""
+    scores = [-sum(w for t, w in weights.items() if t in _command_terms(c.command)) for c in commands]
+    versions = [_module_family(c.command) for c in commands]
+    order = sorted(range(len(commands)), key=lambda i: (scores[i], i))
+    families: dict[tuple[float, str], list[int]] = {}
+    for slot, i in enumerate(order):
+        family = versions[i]
+        if family:
+            families.setdefault((scores[i], family[0]), []).append(slot)
+    for slots in families.values():
+        newest = sorted((order[s] for s in slots), key=lambda i: versions[i] or ("", ()), reverse=True)
+        for s, i in zip(slots, newest, strict=True):
+            order[s] = i
+    return [commands[i] for i in order][:limit]
 
-    def key(item: tuple[int, Command]) -> tuple[float, int]:
-        i, c = item
-        terms = _unit_terms(c.command)[0]
-        return (-sum(w for t, w in weights.items() if t in terms), i)
 
-    return [c for _, c in sorted(enumerate(commands), key=key)][:limit]
+_CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_MODULE_LOAD_RE = re.compile(r"^(?:module\s+(?:load|add)|ml)\s+(\S+)/([^/\s]*\d[^/\s]*)$")
+
+
+@lru_cache(maxsize=4096)
+def _command_terms(command: str) -> frozenset[str]:
+    """A command's analysed terms, with the parts of camel-case names too (`phymmblSetup.pl`
+    holds 'setup')."""
+    terms = _unit_terms(command)[0]
+    split = _CAMEL_RE.sub(" ", command)
+    return terms | _unit_terms(split)[0] if split != command else terms
+
+
+def _module_family(command: str) -> tuple[str, tuple[int, ...]] | None:
+    """('gromacs/cuda11.2', (2021, 3)) for `module load gromacs/cuda11.2/2021.3`: the modulefile
+    without its version, and the version as numbers; None for other commands."""
+    m = _MODULE_LOAD_RE.match(command.strip())
+    if not m:
+        return None
+    return m.group(1), tuple(int(x) for x in re.findall(r"\d+", m.group(2)))
 
 
 def gather_commands(
@@ -266,14 +296,14 @@ def gather_commands(
     if not sections:
         return []
     top_page = sections[0][0].page
-    own = [c for n in sorted(used) for c in section_commands(sections[n - 1][1], n)]
+    own = [c for n in sorted(used) for c in section_commands(sections[n - 1][1], n, sections[n - 1][0].page)]
     if own:
         return rank_commands(own, weights)
     nearby = [
         c
         for n, (chunk, section) in enumerate(sections, 1)
         if chunk.page == top_page and n not in used
-        for c in section_commands(section, n)
+        for c in section_commands(section, n, chunk.page)
     ]
     return rank_commands(nearby, weights)
 

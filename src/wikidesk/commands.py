@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from .corpus import Block, Section
 
-# [juser@picotte001 ~]$   (base) [juser@host dir]$   juser@host:~$   $   %   >>> is not shell
+# [juser@picotte001 ~]$   (base) [juser@host dir]$   juser@host:~$   $   **[juser@host ~]$**   (>>> is not shell)
 PROMPT_RE = re.compile(
-    r"^\s*(?:\([\w.-]+\)\s*)?(?:\[[^\]\s]+@[^\]]+\]\s*[$#]|[\w.-]+@[\w.-]+:[^$#\s]*\s*[$#]|\$(?=\s))\s?(.*)$"
+    r"^\s*(?:\*\*)?(?:\([\w.-]+\)\s*)?(?:\[[^\]\s]+@[^\]]+\]\s*[$#]|[\w.-]+@[\w.-]+:[^$#\s]*\s*[$#]|\$(?=\s))"
+    r"(?:\*\*)?\s?(.*)$"
 )
 SCRIPT_RE = re.compile(r"^\s*(#!|#SBATCH|#\$|#PBS)", re.M)
 MODULEFILE_RE = re.compile(r"^[A-Za-z][\w.+-]*(?:/[\w.+-]+)+$")
@@ -159,18 +160,24 @@ def looks_like_command(line: str) -> bool:
     return first in COMMAND_WORDS or first.startswith(("./", "~/"))
 
 
-def commands_from_code(text: str) -> list[str]:
-    """Commands in one code block: prompt lines, a whole script, or plain command lines."""
+def commands_from_code(text: str, program: str = "") -> list[str]:
+    """Commands in one code block: prompt lines, a whole script, or plain command lines.
+
+    A line that starts with the page's own program (`widget run -p 4`) is a command too when
+    every line of the block is one, so the program's output lines are not taken for commands.
+    """
     lines = [x for x in text.split("\n")]
     prompted = [strip_prompt(x) for x in lines]
     if any(p is not None for p in prompted):
         return [p for p in prompted if p]
     if SCRIPT_RE.search(text) and len([x for x in lines if x.strip()]) > 1:
         return [text.strip("\n")]
+    filled = [x.strip() for x in lines if x.strip()]
+    own = bool(program) and all(looks_like_command(x) or x.split()[0] == program for x in filled)
     out = []
     for line in lines:
         s = line.strip()
-        if looks_like_command(s):
+        if looks_like_command(s) or (own and s.split()[:1] == [program]):
             out.append(s)
     if len(out) > 1 and len(out) == len([x for x in lines if x.strip()]) and _is_sequence(out):
         return ["\n".join(out)]
@@ -195,12 +202,14 @@ def modulefiles_in(block: Block, section: Section) -> list[str]:
         found += [
             m.group(1).strip()
             for m in _CODE_SPAN_RE.finditer(block.markdown)
-            if _BARE_NAME_RE.match(m.group(1).strip())
+            if _BARE_NAME_RE.match(m.group(1).strip()) and not _HASH_RE.match(m.group(1).strip())
         ]
     return list(dict.fromkeys(found))
 
 
 _BARE_NAME_RE = re.compile(r"^[A-Za-z][\w.+-]*(?:/[\w.+-]+)*$")
+# a commit id such as `bb6c682` next to the word modulefile names a build, not a modulefile
+_HASH_RE = re.compile(r"^(?=[a-f]*\d)(?=\d*[a-f])[0-9a-f]{7,40}$")
 
 
 def inline_commands(block: Block) -> list[str]:
@@ -222,14 +231,15 @@ def placeholders(command: str) -> tuple[str, ...]:
     return tuple(re.findall(r"<([A-Za-z_][\w-]*)>", command))
 
 
-def section_commands(section: Section, section_no: int = -1) -> list[Command]:
-    """All commands of a section in reading order, obsolete blocks left out."""
+def section_commands(section: Section, section_no: int = -1, program: str = "") -> list[Command]:
+    """All commands of a section in reading order, obsolete blocks left out; `program` is the
+    command the page is about (its id, such as `widget`), if it has one."""
     out: list[Command] = []
     for i, block in enumerate(section.blocks):
         if block.obsolete:
             continue
         if block.kind == "code":
-            found = commands_from_code(block.text)
+            found = commands_from_code(block.text, program)
             if not found and _mentions_modules(section, i):
                 found = [
                     f"module load {x.strip()}"
