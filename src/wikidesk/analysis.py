@@ -219,6 +219,12 @@ def raw_tokens(text: str) -> list[str]:
     found = _TOKEN_RE.findall(text)
     if not _DASH_TOKEN_RE.search(text):  # only a token starting with '-' needs more work
         return found
+    return trim_dash_tokens(found)
+
+
+def trim_dash_tokens(found: list[str]) -> list[str]:
+    """Tokens starting with '-' lose trailing punctuation, and a single dash before a word
+    ('-python') unless it is an option letter ('-n')."""
     out = []
     for tok in found:
         if tok[0] != "-":  # the other branches end in a word character, ']' or '+'
