@@ -183,10 +183,14 @@ def score(postings: Postings, terms: np.ndarray, weights: np.ndarray) -> np.ndar
     """Sum of weight x posting value over the query's terms, for every chunk."""
     if len(terms) == 0:
         return np.zeros(postings.n_docs)
-    cols = [postings.column(int(t)) for t in terms]
-    idx = np.concatenate([c[0] for c in cols])
-    vals = np.concatenate([c[1] * w for c, w in zip(cols, weights, strict=True)])
-    return np.bincount(idx, weights=vals, minlength=postings.n_docs)
+    starts = postings.indptr[terms]
+    lengths = postings.indptr[terms + 1] - starts
+    # positions of every posting of every term, gathered without a Python loop over terms
+    # (character n-grams reach hundreds of tokens per query)
+    offsets = np.cumsum(lengths) - lengths
+    positions = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(starts - offsets, lengths)
+    vals = postings.data[positions] * np.repeat(np.asarray(weights, dtype=np.float64), lengths)
+    return np.bincount(postings.indices[positions], weights=vals, minlength=postings.n_docs)
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
