@@ -50,3 +50,12 @@ def test_open_index_loads_existing_index_without_corpus(config, tmp_path):
 def test_open_index_without_corpus_or_index_is_a_user_error(config, tmp_path):
     with pytest.raises(WikideskError, match="does not exist"):
         open_index(config.replace(corpus=tmp_path / "gone", index=tmp_path / "none"))
+
+
+def test_repeated_question_is_the_same_answer_and_a_copy_the_caller_may_change(desk):
+    first = desk.ask("python virtual environments")
+    first["citations"].clear()
+    first["answer"] = "changed"
+    again = desk.ask("python virtual environments")
+    assert again["citations"] and again["answer"] != "changed"
+    assert again == desk.ask("  python virtual environments ")

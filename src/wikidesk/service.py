@@ -3,7 +3,7 @@ answer questions, search, suggest."""
 
 from __future__ import annotations
 
-import copy
+import json
 import sys
 import threading
 import time
@@ -78,7 +78,7 @@ class Wikidesk:
         self.config = config
         self.searcher = Searcher(index, config)
         self.loaded_at = time.time()
-        self._answers: OrderedDict[tuple[str, str, int | None], dict[str, Any]] = OrderedDict()
+        self._answers: OrderedDict[tuple[str, str, int | None], str] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
@@ -94,12 +94,14 @@ class Wikidesk:
             if cached is not None:
                 self._answers.move_to_end(key)
         if cached is None:
-            cached = self._compute(question, text, k)
+            # kept as JSON text: every caller gets its own copy to change, and the same types
+            # (lists, not tuples) whether cached or not, at a tenth of deepcopy's cost
+            cached = json.dumps(self._compute(question, text, k))
             with self._lock:
                 self._answers[key] = cached
                 while len(self._answers) > self._cache_size:
                     self._answers.popitem(last=False)
-        return copy.deepcopy(cached)
+        return json.loads(cached)
 
     def _compute(self, question: str, text: str, k: int | None) -> dict[str, Any]:
         query, hits = self.searcher.search(text, k=max(k or self.config.top_k, self.config.top_k))
