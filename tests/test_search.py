@@ -18,6 +18,7 @@ from wikidesk.search import (
     Searcher,
     _chars_df,
     analyze_query,
+    cluster_factors,
     contextualize,
     correct,
     diversify,
@@ -254,3 +255,12 @@ def test_posting_budget_keeps_the_rarest_ngrams_and_never_one_longer_than_itself
     assert df[list(kept)].sum() <= budget
     assert df[list(kept)].max() <= min(df[g] for g in full if g not in kept)
     assert within_budget(full, seed_index, int(df[list(full)].sum())) == full
+
+
+def test_cluster_factors_are_skipped_when_nothing_is_preferred(answers_index, seed_index):
+    query = Searcher(answers_index, CONFIG).query("conda on proteus")
+    assert cluster_factors(answers_index, query, CONFIG) is not None
+    off = CONFIG.replace(cluster_boost=0.0, retired_penalty=0.0)
+    assert cluster_factors(answers_index, query, off) is None
+    no_clusters = CONFIG.replace(current_clusters=(), retired_clusters=())
+    assert cluster_factors(seed_index, Searcher(seed_index, no_clusters).query("python"), no_clusters) is None

@@ -330,9 +330,9 @@ def _scores(postings: bm25.Postings, weights: dict[int, float]) -> np.ndarray:
     return bm25.score(postings, terms, w)
 
 
-def _normalised(scores: np.ndarray) -> np.ndarray:
+def _inverse_max(scores: np.ndarray) -> float:
     top = scores.max() if len(scores) else 0.0
-    return scores / top if top > 0 else scores
+    return 1.0 / top if top > 0 else 1.0
 
 
 def fuse(lexical: np.ndarray, chars: np.ndarray, config: Config) -> np.ndarray:
@@ -343,7 +343,9 @@ def fuse(lexical: np.ndarray, chars: np.ndarray, config: Config) -> np.ndarray:
         return lexical
     if config.fusion == "chars":
         return chars
-    return _normalised(lexical) + config.char_weight * _normalised(chars)
+    fused = lexical * _inverse_max(lexical)  # one new array, then in place: 100k chunks each
+    fused += chars * (config.char_weight * _inverse_max(chars))
+    return fused
 
 
 def _rrf(scores: np.ndarray, k: int) -> np.ndarray:
@@ -378,24 +380,27 @@ def _cluster_table(index: Index) -> ClusterTable:
     return ClusterTable(tuple(names), ids, scale)
 
 
-def cluster_factors(index: Index, query: Query, config: Config) -> np.ndarray:
+def cluster_factors(index: Index, query: Query, config: Config) -> np.ndarray | None:
     """Prefer the cluster the question names; with none named, prefer current clusters.
 
     A section under a cluster's heading gets the full boost or penalty; a section that is only
-    on a page about one cluster gets half, since the page may still hold general advice.
+    on a page about one cluster gets half, since the page may still hold general advice. None
+    when no factor differs from 1 (a wiki without clusters, or both settings zero).
     """
     named = frozenset(c.lower() for c in query.clusters)
     key = ("cluster_factors", named, config.cluster_boost, config.retired_penalty, config.retired_clusters)
     return index.cache(key, lambda: _cluster_factors(index, named, config))
 
 
-def _cluster_factors(index: Index, named: frozenset[str], config: Config) -> np.ndarray:
+def _cluster_factors(index: Index, named: frozenset[str], config: Config) -> np.ndarray | None:
     table: ClusterTable = index.cache("cluster_table", lambda: _cluster_table(index))
     retired = {c.lower() for c in config.retired_clusters}
     if named:
         change = [config.cluster_boost if n in named else -config.retired_penalty for n in table.names]
     else:
         change = [-config.retired_penalty if n in retired else 0.0 for n in table.names]
+    if not any(change) or not table.names:
+        return None  # nothing to prefer: spare every query a pass over all chunks
     per_cluster = np.array([*change, 0.0])  # index -1 (no cluster) reads the trailing 0
     return 1.0 + table.scale * per_cluster[table.ids]
 
@@ -408,7 +413,9 @@ def rank(index: Index, query: Query, config: Config, k: int = 10, lexical_matrix
     lexical = _scores(index.matrices[lexical_matrix], query.terms)
     chars = char_scores(index, query.ngrams)
     fused = fuse(lexical, chars, config)
-    fused = fused * cluster_factors(index, query, config)
+    factors = cluster_factors(index, query, config)
+    if factors is not None:
+        fused = fused * factors
     order = bm25.top_k(fused, max(50, k * 5))
     hits = [Hit(index.chunks[i], float(fused[i]), float(lexical[i]), float(chars[i])) for i in order]
     return diversify(collapse_sections(hits), k, config.max_per_page)
