@@ -15,7 +15,7 @@ from functools import lru_cache
 from .corpus import Block, Page, Section
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chunk:
     id: int
     page: str

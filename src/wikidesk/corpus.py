@@ -28,7 +28,7 @@ PAGE_SUFFIXES = (".md", ".markdown", ".txt")
 REFERENCE_HEADINGS = {"references", "notes and references", "footnotes"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Block:
     """One unit of a section: a paragraph, list item, table row, quote or code block.
 
@@ -42,7 +42,7 @@ class Block:
     obsolete: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     text: str
     target: str
@@ -50,7 +50,7 @@ class Link:
     anchor: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Section:
     heading: str
     heading_path: tuple[str, ...]
@@ -67,7 +67,7 @@ class Section:
         return "\n".join(b.text for b in self.blocks if b.text)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Page:
     id: str
     title: str
@@ -81,7 +81,7 @@ class Page:
     size: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Skipped:
     path: str
     reason: str

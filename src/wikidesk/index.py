@@ -386,9 +386,30 @@ def _chunk_to_json(c: Chunk) -> list[Any]:
     ]
 
 
-def _chunk_from_json(i: int, row: list[Any]) -> Chunk:
-    page, title, section, heading, path, anchor, blocks, body, cluster = row
-    return Chunk(i, page, title, section, heading, tuple(path), anchor, tuple(blocks), body, cluster)
+def _chunks_from_json(rows: list[list[Any]]) -> list[Chunk]:
+    """Chunks of one section or page repeat its page id, title, headings and cluster: JSON
+    gives each row its own copies, so equal values are shared (a million chunks hold
+    hundreds of MB less)."""
+    shared: dict[Any, Any] = {}
+    one = shared.setdefault
+    chunks = []
+    for i, (page, title, section, heading, path, anchor, blocks, body, cluster) in enumerate(rows):
+        path = tuple(path)
+        chunks.append(
+            Chunk(
+                i,
+                one(page, page),
+                one(title, title),
+                section,
+                one(heading, heading),
+                one(path, path),
+                one(anchor, anchor),
+                tuple(blocks),
+                body,
+                one(cluster, cluster),
+            )
+        )
+    return chunks
 
 
 def _page_from_json(d: dict[str, Any]) -> Page:
@@ -455,7 +476,7 @@ def load_index(out: Path) -> Index:
         matrices = LazyMatrices({name: version / f"{name}.npz" for name in meta["matrices"]}, out)
         terms = _read_json(version / "terms.json")
         ngrams = _read_json(version / "ngrams.json")
-        chunks = [_chunk_from_json(i, r) for i, r in enumerate(_read_json(version / "chunks.json"))]
+        chunks = _chunks_from_json(_read_json(version / "chunks.json"))
         pages = [_page_from_json(d) for d in _read_json(version / "pages.json")]
         index = Index(
             params=IndexParams.from_json(meta["params"]),
