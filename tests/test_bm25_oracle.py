@@ -163,7 +163,8 @@ def test_char_scores_equal_the_documented_model(seed_index, query):
     ngrams = analyze_query(query, seed_index, config).ngrams
     expected = _direct_char_scores(seed_index, query)
     assert np.count_nonzero(expected) > 3
-    np.testing.assert_allclose(char_scores(seed_index, ngrams), expected, rtol=1e-9, atol=1e-12)
+    # serving weights are stored as float32: agreement to six digits
+    np.testing.assert_allclose(char_scores(seed_index, ngrams), expected, rtol=1e-6, atol=1e-9)
 
 
 def test_char_df_is_the_scan_cost_and_exact_when_tokens_do_not_meet():
@@ -247,10 +248,10 @@ def test_bm25f_equals_direct_formula_on_tiny_corpus():
         for d, v in zip(docs.tolist(), vals.tolist(), strict=True):
             got[d, term] = v
     assert got.keys() == expected.keys()
-    for key, value in expected.items():
-        assert got[key] == pytest.approx(value, rel=1e-12), key
+    for key, value in expected.items():  # stored as float32: six digits
+        assert got[key] == pytest.approx(value, rel=1e-6), key
     query = analyze("gpu python venv")
     ids = np.array([index.vocab[t] for t in query])
     scores = bm25.score(p, ids, np.ones(len(ids)))
     for d in range(index.n_chunks):
-        assert scores[d] == pytest.approx(sum(expected.get((d, t), 0.0) for t in query), rel=1e-12)
+        assert scores[d] == pytest.approx(sum(expected.get((d, t), 0.0) for t in query), rel=1e-6)
