@@ -185,8 +185,17 @@ STOPWORDS = frozenset(
     ]
 )
 
-# A token: word characters possibly joined by the punctuation technical names use inside.
-_TOKEN_RE = re.compile(r"-{1,2}[a-z0-9][\w.+:=/-]*|[\w][\w.+:=/\[\]@#-]*[\w\]+]|\w", re.UNICODE)
+# A token: word characters possibly joined by the punctuation technical names use inside, or
+# an option: `--user`, or a one-letter `-n` (also `-n=4`). Trailing `.:=-/` never ends a
+# token. A single dash before anything longer (`-python`, `-4`) matches nothing, so the
+# scan moves on and the word after it is the token. One `findall` does all of it, which is
+# most of what indexing a large wiki costs.
+_TOKEN_RE = re.compile(
+    r"--[a-z0-9](?:[\w.+:=/-]*[\w+])?"
+    r"|-[a-z](?!\w)(?:[\w.+:=/-]*[\w+])?"
+    r"|\w(?:[\w.+:=/\[\]@#-]*[\w\]+])?",
+    re.UNICODE,
+)
 _PART_SPLIT_RE = re.compile(r"[/:=@#\[\]]+|(?<=[a-z0-9])-(?=[a-z0-9])")
 _NAME_VERSION_RE = re.compile(r"([a-z]+)(\d+(?:\.\d+)+)")
 _ALNUM_RE = re.compile(r"[a-z0-9]+")
@@ -215,27 +224,7 @@ def is_technical(token: str) -> bool:
 
 def raw_tokens(text: str) -> list[str]:
     """Surface tokens, lowercased, with trailing sentence punctuation removed."""
-    text = normalize(text)
-    found = _TOKEN_RE.findall(text)
-    if not _DASH_TOKEN_RE.search(text):  # only a token starting with '-' needs more work
-        return found
-    return trim_dash_tokens(found)
-
-
-def trim_dash_tokens(found: list[str]) -> list[str]:
-    """Tokens starting with '-' lose trailing punctuation, and a single dash before a word
-    ('-python') unless it is an option letter ('-n')."""
-    out = []
-    for tok in found:
-        if tok[0] != "-":  # the other branches end in a word character, ']' or '+'
-            out.append(tok)
-            continue
-        tok = tok.rstrip(".:=-/")
-        if tok.startswith("-") and not tok.startswith("--") and not re.match(r"-[a-z]\b", tok):
-            tok = tok.lstrip("-")
-        if tok:
-            out.append(tok)
-    return out
+    return _TOKEN_RE.findall(normalize(text))
 
 
 def expand_token(tok: str) -> list[str]:
