@@ -81,3 +81,16 @@ def test_section_cluster_from_heading_else_page():
     assert clusters == {"": "", "Picotte": "Picotte", "Install": "Picotte", "Notes": ""}
     old, _ = parse_page("Only Proteus had this.\n\n## Usage\n\nRun it.\n", "old")
     assert {c.cluster for c in chunk_pages([old])} == {"Proteus"}
+
+
+def test_heading_naming_two_clusters_gives_the_first_configured_one():
+    text = (
+        "Intro.\n\n## Proteus and Picotte differences\n\nBoth.\n\n## PICOTTE tips\n\nCase does not matter.\n"
+    )
+    page, _ = parse_page(text, "p")
+    by_heading = {c.heading: c.cluster for c in chunk_pages([page], clusters=("Picotte", "Proteus"))}
+    assert by_heading["Proteus and Picotte differences"] == "Picotte"
+    assert by_heading["PICOTTE tips"] == "Picotte"
+    swapped = {c.heading: c.cluster for c in chunk_pages([page], clusters=("Proteus", "Picotte"))}
+    assert swapped["Proteus and Picotte differences"] == "Proteus"
+    assert {c.cluster for c in chunk_pages([page], clusters=())} == {""}

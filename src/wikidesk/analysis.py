@@ -214,6 +214,8 @@ def stem(word: str) -> str:
 
 
 def normalize(text: str) -> str:
+    if text.isascii():  # NFKC and the soft hyphen only concern non-ASCII text
+        return text.lower()
     return unicodedata.normalize("NFKC", text).lower().replace("\u00ad", "")
 
 
