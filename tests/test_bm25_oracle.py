@@ -115,15 +115,6 @@ def test_bm25_equals_rank_bm25_on_generated_text(seed):
     assert_matches_oracle(index, queries)
 
 
-def test_tfidf_rows_are_unit_length():
-    pages, _, _ = _random_pages(3, n_pages=10)
-    index = build_index(pages, OKAPI)
-    p = index.matrices["tfidf"]
-    norms = np.sqrt(np.bincount(p.indices, weights=p.data**2, minlength=p.n_docs))
-    np.testing.assert_allclose(norms[norms > 0], 1.0, rtol=1e-12)
-    assert (norms > 0).sum() == index.n_chunks
-
-
 def _direct_char_scores(index: Index, query: str) -> np.ndarray:
     """The n-gram model char_weights documents, written out densely: a chunk is the sum of its
     tokens' idf-weighted n-gram count vectors, each token times 1 + log tf, divided by the

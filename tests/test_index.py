@@ -203,7 +203,7 @@ def _missing_file(v: Path) -> None:
 
 
 def _missing_matrix(v: Path) -> None:
-    (v / "tfidf.npz").unlink()
+    (v / "counts_title.npz").unlink()
 
 
 def _wrong_format(v: Path) -> None:

@@ -96,19 +96,6 @@ def bm25f_weights(
     return pseudo.with_data(weights * tf * (k1 + 1) / (tf + k1))
 
 
-def tfidf_weights(counts: Postings) -> Postings:
-    """Sublinear tf times smooth idf, rows L2-normalised: cosine similarity by dot product."""
-    n = counts.n_docs
-    idf_s = np.log((1 + n) / (1 + counts.df())) + 1.0
-    data = np.log(counts.data.astype(np.float64))
-    data += 1.0
-    data *= _per_value(counts, idf_s)
-    norms = np.sqrt(np.bincount(counts.indices, weights=np.square(data), minlength=n))
-    norms[norms == 0] = 1.0
-    data /= norms[counts.indices]
-    return counts.with_data(data)
-
-
 def ngram_df(token_df: np.ndarray, grams: Postings, n_docs: int) -> np.ndarray:
     """Per character n-gram, the chunks holding it counted through the tokens that contain it:
     the sum of those tokens' document frequencies, capped at the number of chunks. It is exactly

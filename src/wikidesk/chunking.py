@@ -81,9 +81,10 @@ def section_cluster(page: Page, section: Section, clusters: Iterable[str], page_
         return page_default
     pattern = any_whole_word(names)
     for heading in reversed((page.title, *section.heading_path)):
-        found = {f.lower() for f in pattern.findall(heading)}
+        found = pattern.findall(heading)
         if found:
-            return next(n for n in names if n.lower() in found)
+            named = {f.lower() for f in found}
+            return next(n for n in names if n.lower() in named)
     return page_default
 
 

@@ -174,7 +174,6 @@ def build_index(pages: list[Page], params: IndexParams, meta: dict[str, Any] | N
             params.b,
             params.idf,
         ),
-        "tfidf": bm25.tfidf_weights(all_counts),
         "chars": bm25.char_weights(token_counts, grams),
         "char_grams": grams,
     }
@@ -230,9 +229,10 @@ def _fast_counts(chunks: list[Chunk]):
     expand = _token_matrix([analyze(tok) for tok in vocab], term_ids)
     terms, term_order = _sorted_vocab(term_ids)
     expand = expand[:, term_order]
-    counts = {f: _postings((m @ expand).tocsc()) for f, m in by_field.items()}
+    expanded = {f: (m @ expand).tocsc() for f, m in by_field.items()}
+    counts = {f: _postings(m) for f, m in expanded.items()}
+    all_counts = _postings(expanded["title"] + expanded["heading"] + expanded["body"])
     total = by_field["title"] + by_field["heading"] + by_field["body"]
-    all_counts = _postings((total @ expand).tocsc())
     return terms, counts, all_counts, total, vocab
 
 
@@ -262,16 +262,16 @@ def _token_spots(texts: list[str], tokens: Ids) -> tuple[np.ndarray, np.ndarray]
     tokenised once."""
     seen: dict[str, list[int]] = {}
     ids: list[int] = []
-    lengths = np.zeros(len(texts), dtype=np.int64)
+    lengths: list[int] = []
     number = tokens.__getitem__
-    for i, text in enumerate(texts):
+    for text in texts:
         row = seen.get(text)
         if row is None:
             row = list(map(number, raw_tokens(text)))
             if len(text) <= 200:
                 seen[text] = row
-        ids.extend(row)
-        lengths[i] = len(row)
+        ids += row
+        lengths.append(len(row))
     cols = np.array(ids, dtype=np.int64)
     rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
     return rows, cols
@@ -528,7 +528,7 @@ def _load_postings(path: Path) -> bm25.Postings:
 
 class LazyMatrices(Mapping[str, bm25.Postings]):
     """The index's matrices by name, each read from its file on first use. Serving needs three
-    of the seven; the field counts, plain BM25 and term TF-IDF are for evaluation and would
+    of the seven; the field counts and plain BM25 are for evaluation and would
     otherwise double a large index's memory. Shapes are read (cheaply) for all at load, so a
     missing or mismatched file still fails there; a file damaged later fails on first use
     with the same IndexProblem."""
