@@ -89,9 +89,14 @@ def _word_terms(word: str) -> frozenset[str]:
     return frozenset(analyze(word))
 
 
+@lru_cache(maxsize=4096)
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def snippet(text: str, terms: set[str], width: int) -> tuple[str, list[tuple[int, int]]]:
     """About `width` characters of the section around its densest run of matched terms."""
-    flat = re.sub(r"\s+", " ", text).strip()
+    flat = _flat(text)
     spans = term_positions(flat, terms)
     if len(flat) <= width:
         return flat, spans
@@ -134,12 +139,14 @@ _CONTINUES_RE = re.compile(
 )
 
 
-def answer_units(section: Section, chunk: Chunk) -> list[tuple[int, str]]:
+@lru_cache(maxsize=8192)
+def answer_units(section: Section, chunk: Chunk) -> tuple[tuple[int, str], ...]:
     """(block index, text) units an answer is built from: sentences, list items, table rows.
 
     A sentence that introduces something (ends with ':' or runs on without a full stop) takes
     the list items or the short code line that follow it, and a paragraph starting in lower case
-    continues the sentence before it, so a unit reads as a whole statement.
+    continues the sentence before it, so a unit reads as a whole statement. Cached: they do not
+    depend on the question, and the same sections are cited again and again.
     """
     start, end = chunk.blocks
     blocks = section.blocks[start:end]
@@ -160,7 +167,7 @@ def answer_units(section: Section, chunk: Chunk) -> list[tuple[int, str]]:
             if pi == len(pieces) - 1 and _introduces(piece):
                 text, skip_until = _introduced(piece, blocks, bi)
             units.append((bi, text))
-    return units
+    return tuple(units)
 
 
 def _introduces(sentence: str) -> bool:
