@@ -171,6 +171,50 @@ def test_retired_clusters_come_from_configuration(answers_index):
     assert top_sections(answers_index, "running quantasim", swapped)[0][1] == "Proteus"
 
 
+# --------------------------------------------------------------------------- module questions
+
+FROBNIK = """---
+title: Frobnik
+---
+
+**Frobnik** is a compression tool for tensor data.
+
+Installed Versions
+------------------
+
+Version 2.1 is installed. Use the modulefile:
+
+`    frobnik/gcc/2.1`
+
+See Also
+--------
+
+-   [Frobnik archives explained](https://frobnik.example/)
+"""
+
+
+@pytest.fixture(scope="module")
+def frobnik_index(tmp_path_factory) -> Index:
+    root = tmp_path_factory.mktemp("frobnik")
+    (root / "frobnik.md").write_text(FROBNIK, encoding="utf-8")
+    (root / "other.md").write_text("# Other\n\nArchives of tensors elsewhere.\n", encoding="utf-8")
+    return build_eval_index([root], CONFIG)
+
+
+def test_asking_for_a_module_prefers_the_section_that_gives_one(frobnik_index):
+    question = "frobnik compression modulefile"
+    assert Searcher(frobnik_index, CONFIG).query(question).wants_module
+    assert top_sections(frobnik_index, question)[0] == ("frobnik", "Installed Versions")
+    off = CONFIG.replace(module_boost=0.0)
+    assert top_sections(frobnik_index, question, off)[0] == ("frobnik",)
+
+
+def test_questions_not_about_modules_keep_their_order(frobnik_index):
+    question = "frobnik compression"
+    assert not Searcher(frobnik_index, CONFIG).query(question).wants_module
+    assert top_sections(frobnik_index, question)[0] == ("frobnik",)
+
+
 # --------------------------------------------------------------------------- diversity
 
 

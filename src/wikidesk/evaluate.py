@@ -274,6 +274,7 @@ ABLATIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("no synonym lexicon", {"synonyms": False}),
     ("no spelling correction", {"spelling": False}),
     ("no cluster preference", {"cluster_boost": 0.0, "retired_penalty": 0.0}),
+    ("no module preference", {"module_boost": 0.0}),
 )
 
 

@@ -8,6 +8,7 @@ collapsed to sections with at most a few per page.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ import numpy as np
 from . import bm25
 from .analysis import analyze, char_ngrams, expand_token, is_technical, raw_tokens, stem
 from .chunking import Chunk, whole_word
+from .commands import section_commands
 from .config import Config
 from .errors import WikideskError
 from .index import Index
@@ -37,6 +39,7 @@ class Query:
     surface: tuple[str, ...] = ()
     unknown: tuple[str, ...] = ()
     own: frozenset[int] = frozenset()
+    wants_module: bool = False
 
     @property
     def empty(self) -> bool:
@@ -256,6 +259,8 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
         expansions=expansions,
         unknown=tuple(unknown),
         own=frozenset(vocab[t] for t in kept if t in vocab),
+        wants_module=any(not MODULE_WORDS.isdisjoint(expand_token(w)) for w in words)
+        or not MODULE_WORDS.isdisjoint(kept),
         surface=tuple(dict.fromkeys(surface)),
     )
 
@@ -418,7 +423,34 @@ def rank(index: Index, query: Query, config: Config, k: int = 10, lexical_matrix
         fused = fused * factors
     order = bm25.top_k(fused, max(50, k * 5))
     hits = [Hit(index.chunks[i], float(fused[i]), float(lexical[i]), float(chars[i])) for i in order]
+    if query.wants_module and config.module_boost:
+        hits = prefer_modulefiles(index, hits, config.module_boost)
     return diversify(collapse_sections(hits), k, config.max_per_page)
+
+
+# Stems of the words that ask which module to load ('gromacs module', 'spades modulefile').
+MODULE_WORDS = frozenset({"modul", "modulefil"})
+
+
+def prefer_modulefiles(index: Index, hits: list[Hit], boost: float) -> list[Hit]:
+    """A question asking for a module prefers sections that give one to load. Page leads often
+    describe a program in the very words of the question, while the section naming its
+    modulefile shares only the program's name; this reorders the candidates only."""
+    scored = [
+        dataclasses.replace(h, score=h.score * (1.0 + boost)) if offers_module(index, h.chunk) else h
+        for h in hits
+    ]
+    return sorted(scored, key=lambda h: -h.score)
+
+
+def offers_module(index: Index, chunk: Chunk) -> bool:
+    """Whether the chunk's section gives a `module load` command; asked of candidates only, and
+    remembered per index."""
+    known: dict[int, bool] = index.cache("offers_module", dict)
+    if chunk.id not in known:
+        section = index.pages[chunk.page].sections[chunk.section]
+        known[chunk.id] = any(c.command.startswith("module load ") for c in section_commands(section))
+    return known[chunk.id]
 
 
 def collapse_sections(hits: Sequence[Hit]) -> list[Hit]:
