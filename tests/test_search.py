@@ -120,6 +120,12 @@ def test_unknown_word_is_corrected_toward_a_frequent_vocabulary_word(seed_index)
     assert weights(seed_index, "anacoda home quota")["anaconda"] < 1.0
 
 
+def test_a_doubled_last_letter_is_a_typo_but_other_endings_are_word_forms(seed_index):
+    assert correct("anacondaa", seed_index) == "anaconda"
+    assert correct("pythonn", seed_index) == "python"
+    assert correct("quotas", seed_index) is None  # "quota" plus an ending: a word form, not a typo
+
+
 @pytest.mark.parametrize("word", ["conda", "python", "quota"])
 def test_known_words_are_not_corrected(seed_index, word):
     assert word in seed_index.vocab
@@ -198,6 +204,8 @@ def frobnik_index(tmp_path_factory) -> Index:
     root = tmp_path_factory.mktemp("frobnik")
     (root / "frobnik.md").write_text(FROBNIK, encoding="utf-8")
     (root / "other.md").write_text("# Other\n\nArchives of tensors elsewhere.\n", encoding="utf-8")
+    zorble = "# Zorble\n\nZorble plots graphs.\n\n## Installed Versions\n\nUse the modulefile:\n\n`    zorble/1.0`\n"
+    (root / "zorble.md").write_text(zorble, encoding="utf-8")
     return build_eval_index([root], CONFIG)
 
 
@@ -207,6 +215,12 @@ def test_asking_for_a_module_prefers_the_section_that_gives_one(frobnik_index):
     assert top_sections(frobnik_index, question)[0] == ("frobnik", "Installed Versions")
     off = CONFIG.replace(module_boost=0.0)
     assert top_sections(frobnik_index, question, off)[0] == ("frobnik",)
+
+
+def test_module_preference_does_not_lift_a_page_the_question_is_not_about(frobnik_index):
+    tops = top_sections(frobnik_index, "frobnik compression modulefile", CONFIG.replace(module_boost=5.0))
+    assert tops[0] == ("frobnik", "Installed Versions")
+    assert tops.index(("zorble", "Installed Versions")) > tops.index(("frobnik",))
 
 
 def test_questions_not_about_modules_keep_their_order(frobnik_index):

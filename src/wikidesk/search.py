@@ -175,11 +175,20 @@ def _joined(term: str) -> str:
     return re.sub(r"[^a-z0-9]", "", term)
 
 
+def _word_form(word: str, term: str) -> bool:
+    """One only adds letters at the end of the other, as word forms do; a doubled last letter
+    ('megahitt') is no suffix, only a slip of the finger."""
+    if word == term + term[-1]:
+        return False
+    return term.startswith(word) or word.startswith(term)
+
+
 def correct(word: str, index: Index) -> str | None:
     """The frequent index term closest to an unknown word (edit distance 1, or 2 if long).
 
     A term that only adds or drops letters at the end is not a correction: that is the stemmer
-    meeting another word form ("freezing" is not a typo of "free"). People rarely mistype the
+    meeting another word form ("freezing" is not a typo of "free"), unless the word only
+    doubles the term's last letter. People rarely mistype the
     first letter, so a candidate must start like the word ("hangs" is not "changes")."""
     if len(word) < 4 or not _correctable(word):
         return None
@@ -196,7 +205,7 @@ def correct(word: str, index: Index) -> str | None:
     for tid in candidates:
         term = index.terms[tid]
         dist = _edit_distance(word, term)
-        if dist <= limit and term[0] == word[0] and not (term.startswith(word) or word.startswith(term)):
+        if dist <= limit and term[0] == word[0] and not _word_form(word, term):
             key = (dist, -int(df[tid]), term)
             if best is None or key < best:
                 best = key
@@ -435,9 +444,13 @@ MODULE_WORDS = frozenset({"modul", "modulefil"})
 def prefer_modulefiles(index: Index, hits: list[Hit], boost: float) -> list[Hit]:
     """A question asking for a module prefers sections that give one to load. Page leads often
     describe a program in the very words of the question, while the section naming its
-    modulefile shares only the program's name; this reorders the candidates only."""
+    modulefile shares only the program's name. Only pages already among the first three
+    candidates take part: the words 'module load' alone must not lift another program's page."""
+    leading = {h.chunk.page for h in hits[:3]}
     scored = [
-        dataclasses.replace(h, score=h.score * (1.0 + boost)) if offers_module(index, h.chunk) else h
+        dataclasses.replace(h, score=h.score * (1.0 + boost))
+        if h.chunk.page in leading and offers_module(index, h.chunk)
+        else h
         for h in hits
     ]
     return sorted(scored, key=lambda h: -h.score)
