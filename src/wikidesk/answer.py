@@ -46,10 +46,6 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENT_SPLIT_RE.split(text) if s.strip()]
 
 
-def section_of(index: Index, chunk: Chunk) -> Section:
-    return index.pages[chunk.page].sections[chunk.section]
-
-
 def citation_url(index: Index, chunk: Chunk, config: Config) -> str:
     if config.wiki_base_url:
         page = index.pages[chunk.page]
@@ -423,7 +419,7 @@ def compose(question: str, query: Query, hits: list[Hit], index: Index, config: 
     citations = []
     sections: list[tuple[Chunk, Section]] = []
     for n, hit in enumerate(cited, 1):
-        section = section_of(index, hit.chunk)
+        section = index.section_of(hit.chunk)
         sections.append((hit.chunk, section))
         text, spans = snippet(section.text, terms, config.snippet_chars)
         citations.append(

@@ -172,7 +172,7 @@ def metrics(outcomes: list[Outcome]) -> dict[str, float | int | None]:
 
 
 def _section_text(index: Index, hit: Hit) -> str:
-    return index.pages[hit.chunk.page].sections[hit.chunk.section].text
+    return index.section_of(hit.chunk).text
 
 
 def run_wikidesk(index: Index, config: Config, questions: list[Question]) -> list[Outcome]:

@@ -118,6 +118,10 @@ class Index:
     def n_chunks(self) -> int:
         return len(self.chunks)
 
+    def section_of(self, chunk: Chunk) -> Section:
+        """The parsed section a chunk was cut from (answers, commands and snippets read it)."""
+        return self.pages[chunk.page].sections[chunk.section]
+
 
 # --------------------------------------------------------------------------- build
 
@@ -177,7 +181,7 @@ def build_index(pages: list[Page], params: IndexParams, meta: dict[str, Any] | N
         "chars": bm25.char_weights(token_counts, grams),
         "char_grams": grams,
     }
-    for name in SERVING:  # seven significant digits rank the same; a large index is 1/3 smaller
+    for name in ("bm25f", "chars"):  # seven significant digits rank the same; a third smaller
         matrices[name] = matrices[name].with_data(matrices[name].data.astype(np.float32))
     return Index(
         params=params,

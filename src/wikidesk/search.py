@@ -461,8 +461,8 @@ def offers_module(index: Index, chunk: Chunk) -> bool:
     remembered per index."""
     known: dict[int, bool] = index.cache("offers_module", dict)
     if chunk.id not in known:
-        section = index.pages[chunk.page].sections[chunk.section]
-        known[chunk.id] = any(c.command.startswith("module load ") for c in section_commands(section))
+        commands = section_commands(index.section_of(chunk))
+        known[chunk.id] = any(c.command.startswith("module load ") for c in commands)
     return known[chunk.id]
 
 
