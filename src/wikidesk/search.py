@@ -188,8 +188,8 @@ def correct(word: str, index: Index) -> str | None:
 
     A term that only adds or drops letters at the end is not a correction: that is the stemmer
     meeting another word form ("freezing" is not a typo of "free"), unless the word only
-    doubles the term's last letter. People rarely mistype the
-    first letter, so a candidate must start like the word ("hangs" is not "changes")."""
+    doubles the term's last letter. People rarely mistype the first letter, so a candidate
+    must start like the word ("hangs" is not "changes")."""
     if len(word) < 4 or not _correctable(word):
         return None
     table = index.cache("spelling", lambda: _spelling_table(index))
@@ -224,9 +224,11 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
     kept: list[str] = []
     unknown: list[str] = []
     words = raw_tokens(text)
+    said: set[str] = set()
     for tok in words:
         found = False
         terms = expand_token(tok)
+        said.update(terms)
         for term in terms:
             if term in vocab:
                 weights[vocab[term]] += 1.0
@@ -268,8 +270,7 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
         expansions=expansions,
         unknown=tuple(unknown),
         own=frozenset(vocab[t] for t in kept if t in vocab),
-        wants_module=any(not MODULE_WORDS.isdisjoint(expand_token(w)) for w in words)
-        or not MODULE_WORDS.isdisjoint(kept),
+        wants_module=not MODULE_WORDS.isdisjoint(said.union(kept)),
         surface=tuple(dict.fromkeys(surface)),
     )
 
