@@ -244,9 +244,10 @@ def _char_model(token_counts, tokens: list[str]) -> tuple[list[str], bm25.Postin
     """Sorted n-grams, (chunk x token) counts of the tokens that have n-grams (stopwords have
     none, and they are most of the postings), and (token x n-gram) counts. Tokens go in sorted
     order, so both counting paths give identical matrices."""
-    keep = sorted((i for i, tok in enumerate(tokens) if token_ngrams(tok)), key=tokens.__getitem__)
+    per_token = [token_ngrams(tok) for tok in tokens]
+    keep = sorted((i for i, grams in enumerate(per_token) if grams), key=tokens.__getitem__)
     gram_ids = Ids()
-    grams = _token_matrix([token_ngrams(tokens[i]) for i in keep], gram_ids)
+    grams = _token_matrix([per_token[i] for i in keep], gram_ids)
     ngrams, gram_order = _sorted_vocab(gram_ids)
     kept_counts = token_counts[:, np.array(keep, dtype=np.int64)]
     return ngrams, _postings(kept_counts.tocsc()), _postings(grams[:, gram_order].tocsc())
