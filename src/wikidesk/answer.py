@@ -6,6 +6,7 @@ Nothing here invents text: sentences are the wiki's own, cleaned of Markdown onl
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass
@@ -60,16 +61,20 @@ def citation_url(index: Index, chunk: Chunk, config: Config) -> str:
 
 
 def term_positions(text: str, terms: set[str]) -> list[tuple[int, int]]:
-    """Character spans of the words in `text` whose analysed form is a query term."""
-    return [(a, b) for a, b, word in _word_spans(text) if not terms.isdisjoint(word)]
+    """Character spans of the words in `text` whose analysed form is a query term, in order."""
+    where = _term_spans(text)
+    return sorted({span for term in terms for span in where.get(term, ())})
 
 
 @lru_cache(maxsize=4096)
-def _word_spans(text: str) -> tuple[tuple[int, int, frozenset[str]], ...]:
-    """Every word of a section with its analysed terms, computed once per section text."""
-    return tuple(
-        (m.start(), m.end(), _word_terms(m.group(0))) for m in re.finditer(r"[\w][\w.+/:-]*[\w]|\w", text)
-    )
+def _term_spans(text: str) -> dict[str, tuple[tuple[int, int], ...]]:
+    """For every analysed term of a section, the spans of the words giving it: computed once
+    per section text, so a question only looks up its own terms."""
+    where: dict[str, list[tuple[int, int]]] = {}
+    for m in re.finditer(r"[\w][\w.+/:-]*[\w]|\w", text):
+        for term in _word_terms(m.group(0)):
+            where.setdefault(term, []).append((m.start(), m.end()))
+    return {term: tuple(spans) for term, spans in where.items()}
 
 
 @lru_cache(maxsize=65536)
@@ -96,10 +101,12 @@ def snippet(text: str, terms: set[str], width: int) -> tuple[str, list[tuple[int
     spans = term_positions(flat, terms)
     if len(flat) <= width:
         return flat, spans
+    starts = [a for a, _ in spans]
+    ends = [b for _, b in spans]  # words do not overlap, so ends are sorted too
     best_start, best_count = 0, -1
-    for s, _ in spans:
+    for s in starts:
         start = max(0, s - width // 3)
-        count = sum(1 for a, b in spans if a >= start and b <= start + width)
+        count = bisect.bisect_right(ends, start + width) - bisect.bisect_left(starts, start)
         if count > best_count:
             best_start, best_count = start, count
     start = best_start
