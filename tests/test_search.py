@@ -229,6 +229,30 @@ def test_questions_not_about_modules_keep_their_order(frobnik_index):
     assert top_sections(frobnik_index, question)[0] == ("frobnik",)
 
 
+FORGE = """# Widget Forge
+
+The widget forge turns drawings into widgets.
+
+## Building
+
+Run `forge build` in the drawing's folder; the widget appears in `out/`.
+
+## See Also
+
+-   [Forge build options for GPU widgets](https://forge.example/gpu)
+-   [Widget gallery](https://forge.example/gallery)
+"""
+
+
+def test_see_also_links_do_not_outrank_the_section_that_answers(tmp_path):
+    (tmp_path / "forge.md").write_text(FORGE, encoding="utf-8")
+    (tmp_path / "other.md").write_text("# Other\n\nDrawings of cats.\n", encoding="utf-8")
+    index = build_eval_index([tmp_path], CONFIG)
+    question = "forge build options gpu widgets"
+    assert top_sections(index, question)[0] == ("forge", "Building")
+    assert top_sections(index, question, CONFIG.replace(navigation_penalty=1.0))[0] == ("forge", "See Also")
+
+
 # --------------------------------------------------------------------------- diversity
 
 

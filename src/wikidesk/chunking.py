@@ -130,3 +130,11 @@ def chunk_pages(
 
 def _is_reference_list(section: Section) -> bool:
     return section.heading.lower() in {"references", "footnotes"} and len(section.text) < 40
+
+
+# Sections that point elsewhere: their link titles match questions without answering them.
+NAVIGATION_HEADINGS = frozenset({"see also", "external links", "further reading", "related pages"})
+
+
+def is_navigation(chunk: Chunk) -> bool:
+    return chunk.heading.strip().lower() in NAVIGATION_HEADINGS

@@ -53,6 +53,7 @@ class Config:
     cluster_boost: float = 0.35
     retired_penalty: float = 0.25
     module_boost: float = 1.0
+    navigation_penalty: float = 0.5
     current_clusters: tuple[str, ...] = ("Picotte",)
     retired_clusters: tuple[str, ...] = ("Proteus",)
     retired_terms: tuple[str, ...] = ("Python 2",)

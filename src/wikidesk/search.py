@@ -21,7 +21,7 @@ import numpy as np
 
 from . import bm25
 from .analysis import analyze, char_ngrams, expand_token, is_technical, raw_tokens, stem
-from .chunking import Chunk, whole_word
+from .chunking import Chunk, is_navigation, whole_word
 from .commands import section_commands
 from .config import Config
 from .errors import WikideskError
@@ -433,8 +433,7 @@ def rank(index: Index, query: Query, config: Config, k: int = 10, lexical_matrix
         fused = fused * factors
     order = bm25.top_k(fused, max(50, k * 5))
     hits = [Hit(index.chunks[i], float(fused[i]), float(lexical[i]), float(chars[i])) for i in order]
-    if query.wants_module and config.module_boost:
-        hits = prefer_modulefiles(index, hits, config.module_boost)
+    hits = rerank_candidates(index, query, config, hits)
     return diversify(collapse_sections(hits), k, config.max_per_page)
 
 
@@ -442,18 +441,27 @@ def rank(index: Index, query: Query, config: Config, k: int = 10, lexical_matrix
 MODULE_WORDS = frozenset({"modul", "modulefil"})
 
 
-def prefer_modulefiles(index: Index, hits: list[Hit], boost: float) -> list[Hit]:
-    """A question asking for a module prefers sections that give one to load. Page leads often
-    describe a program in the very words of the question, while the section naming its
-    modulefile shares only the program's name. Only pages already among the first three
-    candidates take part: the words 'module load' alone must not lift another program's page."""
+def rerank_candidates(index: Index, query: Query, config: Config, hits: list[Hit]) -> list[Hit]:
+    """Preferences about kinds of section, applied to the candidates only (a section's kind
+    is read from its text, which a score over every chunk cannot afford):
+
+    - 'See Also' and like sections list other pages' titles, so a question naming those words
+      is better answered by the pages themselves: `navigation_penalty`.
+    - A question asking for a module prefers sections that give one to load: page summaries
+      describe a program in the very words of the question, while the section naming its
+      modulefile shares only the program's name (`module_boost`). Only pages already among
+      the first three candidates take part: 'module load' alone must not lift another page.
+    """
     leading = {h.chunk.page for h in hits[:3]}
-    scored = [
-        dataclasses.replace(h, score=h.score * (1.0 + boost))
-        if h.chunk.page in leading and offers_module(index, h.chunk)
-        else h
-        for h in hits
-    ]
+    wants_module = query.wants_module and config.module_boost
+
+    def factor(h: Hit) -> float:
+        f = config.navigation_penalty if is_navigation(h.chunk) else 1.0
+        if wants_module and h.chunk.page in leading and offers_module(index, h.chunk):
+            f *= 1.0 + config.module_boost
+        return f
+
+    scored = [dataclasses.replace(h, score=h.score * f) if (f := factor(h)) != 1.0 else h for h in hits]
     return sorted(scored, key=lambda h: -h.score)
 
 
