@@ -137,4 +137,9 @@ NAVIGATION_HEADINGS = frozenset({"see also", "external links", "further reading"
 
 
 def is_navigation(chunk: Chunk) -> bool:
-    return chunk.heading.strip().lower() in NAVIGATION_HEADINGS
+    return _navigation_heading(chunk.heading)
+
+
+@lru_cache(maxsize=4096)
+def _navigation_heading(heading: str) -> bool:
+    return heading.strip().lower() in NAVIGATION_HEADINGS

@@ -461,7 +461,13 @@ def rerank_candidates(index: Index, query: Query, config: Config, hits: list[Hit
             f *= 1.0 + config.module_boost
         return f
 
-    scored = [dataclasses.replace(h, score=h.score * f) if (f := factor(h)) != 1.0 else h for h in hits]
+    factors = [factor(h) for h in hits]
+    if all(f == 1.0 for f in factors):
+        return hits  # the common case: no reordering, no copies
+    scored = [
+        h if f == 1.0 else dataclasses.replace(h, score=h.score * f)
+        for h, f in zip(hits, factors, strict=True)
+    ]
     return sorted(scored, key=lambda h: -h.score)
 
 
