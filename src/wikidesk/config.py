@@ -51,7 +51,7 @@ class Config:
     synonyms_file: str = ""
     spelling: bool = True
     cluster_boost: float = 0.35
-    retired_penalty: float = 0.25
+    retired_penalty: float = 0.15
     module_boost: float = 1.0
     navigation_penalty: float = 0.5
     current_clusters: tuple[str, ...] = ("Picotte",)
