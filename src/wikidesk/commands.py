@@ -166,20 +166,17 @@ def commands_from_code(text: str, program: str = "") -> list[str]:
     A line that starts with the page's own program (`widget run -p 4`) is a command too when
     every line of the block is one, so the program's output lines are not taken for commands.
     """
-    lines = [x for x in text.split("\n")]
-    prompted = [strip_prompt(x) for x in lines]
+    prompted = [strip_prompt(x) for x in text.split("\n")]
     if any(p is not None for p in prompted):
         return [p for p in prompted if p]
-    if SCRIPT_RE.search(text) and len([x for x in lines if x.strip()]) > 1:
+    filled = [x.strip() for x in text.split("\n") if x.strip()]
+    if SCRIPT_RE.search(text) and len(filled) > 1:
         return [text.strip("\n")]
-    filled = [x.strip() for x in lines if x.strip()]
-    own = bool(program) and all(looks_like_command(x) or x.split()[0] == program for x in filled)
-    out = []
-    for line in lines:
-        s = line.strip()
-        if looks_like_command(s) or (own and s.split()[:1] == [program]):
-            out.append(s)
-    if len(out) > 1 and len(out) == len([x for x in lines if x.strip()]) and _is_sequence(out):
+    known = [looks_like_command(x) for x in filled]
+    runs_program = [bool(program) and x.split()[0] == program for x in filled]
+    own = all(k or r for k, r in zip(known, runs_program, strict=True))
+    out = [x for x, k, r in zip(filled, known, runs_program, strict=True) if k or (own and r)]
+    if len(out) > 1 and len(out) == len(filled) and _is_sequence(out):
         return ["\n".join(out)]
     return out
 
