@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from wikidesk.answer import compose, confidence
 from wikidesk.chunking import Chunk
 from wikidesk.config import Config
 from wikidesk.evaluate import build_eval_index
@@ -23,6 +24,7 @@ from wikidesk.search import (
     correct,
     diversify,
     fuse,
+    keyword_search,
     within_budget,
 )
 
@@ -213,7 +215,7 @@ def test_asking_for_a_module_prefers_the_section_that_gives_one(frobnik_index):
     question = "frobnik compression modulefile"
     assert Searcher(frobnik_index, CONFIG).query(question).wants_module
     assert top_sections(frobnik_index, question)[0] == ("frobnik", "Installed Versions")
-    off = CONFIG.replace(module_boost=0.0)
+    off = CONFIG.replace(module_boost=0.0, installation_first=False)
     assert top_sections(frobnik_index, question, off)[0] == ("frobnik",)
 
 
@@ -224,9 +226,95 @@ def test_module_preference_does_not_lift_a_page_the_question_is_not_about(frobni
 
 
 def test_questions_not_about_modules_keep_their_order(frobnik_index):
-    question = "frobnik compression"
+    question = "what does frobnik compression do?"
     assert not Searcher(frobnik_index, CONFIG).query(question).wants_module
     assert top_sections(frobnik_index, question)[0] == ("frobnik",)
+
+
+# --------------------------------------------------------------------------- keyword searches
+
+
+def test_keyword_search_for_a_program_shows_its_installation_section_then_its_lead(frobnik_index):
+    tops = top_sections(frobnik_index, "frobnik tensor compression")
+    assert tops[:2] == [("frobnik", "Installed Versions"), ("frobnik",)]
+    off = CONFIG.replace(installation_first=False)
+    assert top_sections(frobnik_index, "frobnik tensor compression", off)[0] == ("frobnik",)
+
+
+def test_promoted_section_is_trusted_as_much_as_the_lead_that_matched(frobnik_index):
+    question = "frobnik tensor compression"
+    searcher = Searcher(frobnik_index, CONFIG)
+    query, hits = searcher.search(question)
+    _, plain = Searcher(frobnik_index, CONFIG.replace(installation_first=False)).search(question)
+    assert hits[0].chunk.heading == "Installed Versions" and hits[0].via == plain[0].chunk
+    assert confidence(query, hits, frobnik_index) == confidence(query, plain, frobnik_index)
+    result = compose(question, query, hits, frobnik_index, CONFIG)
+    assert result["answered"] and result["commands"][0]["command"] == "module load frobnik/gcc/2.1"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what is frobnik compression?",
+        "how do I use frobnik compression",
+        "frobnik compression fails on my tensors",
+        "frobnik compression doesn't start",
+    ],
+)
+def test_questions_and_problem_reports_keep_the_lead_first(frobnik_index, question):
+    assert top_sections(frobnik_index, question)[0] == ("frobnik",)
+
+
+@pytest.mark.parametrize(
+    ("text", "keywords"),
+    [
+        ("restic backup", True),
+        ("frobnik tensor compression library", True),
+        ("is restic installed?", False),
+        ("how to back up with restic", False),
+        ("my backup crashes", False),
+        ("restic won't restore", False),
+        ("restic backup snapshots prune forget retention policy tags hosts paths", False),
+    ],
+)
+def test_keyword_search_is_a_few_words_without_question_or_problem_wording(seed_index, text, keywords):
+    assert keyword_search(Searcher(seed_index, CONFIG).query(text)) is keywords
+
+
+def program_index(tmp_path: Path, name: str, markdown: str) -> Index:
+    """An index of one program page and an unrelated page."""
+    (tmp_path / f"{name}.md").write_text(markdown, encoding="utf-8")
+    (tmp_path / "other.md").write_text("# Other\n\nNothing to see.\n", encoding="utf-8")
+    return build_eval_index([tmp_path], CONFIG)
+
+
+def test_a_lead_that_gives_the_module_itself_stays_first(tmp_path):
+    index = program_index(
+        tmp_path,
+        "quux",
+        "# Quux\n\nQuux renders meshes. Load it with:\n\n`    module load quux/3.0`\n\n"
+        "## Installed Versions\n\nquux/3.0 and quux/2.0 are installed.\n",
+    )
+    assert top_sections(index, "quux mesh rendering")[0] == ("quux",)
+
+
+def test_a_page_without_an_installation_section_keeps_its_lead_first(tmp_path):
+    index = program_index(
+        tmp_path, "glim", "# Glim\n\nGlim is a lighting simulator.\n\n## Running\n\nStart it with glim run.\n"
+    )
+    assert top_sections(index, "glim lighting simulator")[0] == ("glim",)
+
+
+def test_installation_section_of_the_current_cluster_comes_before_a_retired_ones(tmp_path):
+    index = program_index(
+        tmp_path,
+        "wibl",
+        "# Wibl\n\nWibl aligns short reads.\n\n## Proteus\n\n### Installed Versions\n\n"
+        "`    wibl/1.0`\n\n## Picotte\n\n### Installed Versions\n\n`    wibl/2.0`\n",
+    )
+    assert top_sections(index, "wibl short read aligner")[0] == ("wibl", "Picotte", "Installed Versions")
+    named = top_sections(index, "wibl short read aligner proteus")[0]
+    assert named == ("wibl", "Proteus", "Installed Versions")
 
 
 FORGE = """# Widget Forge

@@ -356,7 +356,7 @@ def evidence(query: Query, hits: list[Hit], index: Index) -> Evidence:
     novelty = sum(_novelty(w, index) for w in query.unknown)
     if not hits or not own:
         return Evidence(0.0, 0.0, 0.0, len(query.unknown), len(own), novelty)
-    top = hits[0].chunk
+    top = hits[0].evidence
     body = _unit_terms(top.text)[0]
     heads = _unit_terms(" ".join((top.title, *top.heading_path)))[0]
     total = sum(float(idf[t]) for t in own)

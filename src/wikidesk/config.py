@@ -54,6 +54,7 @@ class Config:
     retired_penalty: float = 0.15
     module_boost: float = 1.0
     navigation_penalty: float = 0.5
+    installation_first: bool = True
     current_clusters: tuple[str, ...] = ("Picotte",)
     retired_clusters: tuple[str, ...] = ("Proteus",)
     retired_terms: tuple[str, ...] = ("Python 2",)

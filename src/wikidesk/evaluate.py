@@ -276,6 +276,7 @@ ABLATIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("no cluster preference", {"cluster_boost": 0.0, "retired_penalty": 0.0}),
     ("no module preference", {"module_boost": 0.0}),
     ("See Also sections not lowered", {"navigation_penalty": 1.0}),
+    ("no installation section first", {"installation_first": False}),
 )
 
 

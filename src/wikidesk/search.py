@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import bm25
-from .analysis import analyze, char_ngrams, expand_token, is_technical, raw_tokens, stem
+from .analysis import STOPWORDS, analyze, char_ngrams, expand_token, is_technical, raw_tokens, stem
 from .chunking import Chunk, is_navigation, whole_word
 from .commands import section_commands
 from .config import Config
@@ -52,6 +52,14 @@ class Hit:
     score: float
     lexical: float = 0.0
     chars: float = 0.0
+    # the chunk whose match put this section here, when that is another one: a program page's
+    # lead matched a keyword search and its installation section is shown in its place
+    via: Chunk | None = None
+
+    @property
+    def evidence(self) -> Chunk:
+        """The chunk that matched the question, for judging how well it is answered."""
+        return self.via or self.chunk
 
 
 # --------------------------------------------------------------------------- lexicon
@@ -434,6 +442,7 @@ def rank(index: Index, query: Query, config: Config, k: int = 10, lexical_matrix
     order = bm25.top_k(fused, max(50, k * 5))
     hits = [Hit(index.chunks[i], float(fused[i]), float(lexical[i]), float(chars[i])) for i in order]
     hits = rerank_candidates(index, query, config, hits)
+    hits = installation_first(index, query, config, hits)
     return diversify(collapse_sections(hits), k, config.max_per_page)
 
 
@@ -479,6 +488,66 @@ def offers_module(index: Index, chunk: Chunk) -> bool:
         commands = section_commands(index.section_of(chunk))
         known[chunk.id] = any(c.command.startswith("module load ") for c in commands)
     return known[chunk.id]
+
+
+# Wording of a question or a problem report rather than a keyword search: a question mark, a
+# leading question word, the user speaking of themselves, or something going wrong.
+_NOT_KEYWORDS_RE = re.compile(
+    r"\?|^\s*(?:how|what|why|where|which|when|who|can|could|does|do|did|is|are|should|will|would)\b"
+    r"|\b(?:i|i'm|i've|me|my|we|our|not|error|errors|fail|fails|failed|wrong|crash|crashes|killed)\b|n't\b",
+    re.I,
+)
+
+
+def keyword_search(query: Query, max_words: int = 8) -> bool:
+    """Whether the query reads like a few search-box words ("restic backup") rather than a
+    question or a problem report."""
+    words = [w for w in raw_tokens(query.text) if w not in STOPWORDS]
+    return len(words) <= max_words and not _NOT_KEYWORDS_RE.search(query.text)
+
+
+def installation_first(index: Index, query: Query, config: Config, hits: list[Hit]) -> list[Hit]:
+    """A keyword search that finds a program page's lead (its opening description) asks about
+    the program, and what a user can act on is how to get it: the page's section giving the
+    modulefile, else its 'Installed Versions'-like section, is shown first, with the lead after
+    it. The lead's words are the ones the search matched (the installation section may share
+    none), so the promoted hit keeps the lead's scores and answers to confidence through it.
+    A lead that gives a module itself stays first."""
+    if not (config.installation_first and hits and not hits[0].chunk.heading_path):
+        return hits
+    lead = hits[0].chunk
+    if not keyword_search(query) or offers_module(index, lead):
+        return hits
+    target = installation_section(index, lead.page, _unwanted_clusters(query, config))
+    if target is None:
+        return hits
+    promoted = dataclasses.replace(hits[0], chunk=target, via=lead)
+    return [promoted, *(h for h in hits if (h.chunk.page, h.chunk.section) != (target.page, target.section))]
+
+
+_INSTALLATION_HEADING_RE = re.compile(r"\binstall(?:ed|ation)?\b|\bversions?\b|\bavailab", re.I)
+
+
+def _unwanted_clusters(query: Query, config: Config) -> frozenset[str]:
+    """Retired clusters the query does not name: their sections come last."""
+    return frozenset(c for c in config.retired_clusters if c not in query.clusters)
+
+
+def installation_section(index: Index, page: str, unwanted: frozenset[str] = frozenset()) -> Chunk | None:
+    """The first chunk of the page's first section that gives a `module load`, else of its first
+    section headed like 'Installed Versions'; sections about `unwanted` clusters only when no
+    other has one. None when the page has neither."""
+    chunks = index.cache("page_chunks", lambda: _page_chunks(index)).get(page, ())
+    sections = sorted((c for c in chunks if c.heading_path), key=lambda c: c.cluster in unwanted)
+    found = next((c for c in sections if offers_module(index, c)), None)
+    return found or next((c for c in sections if _INSTALLATION_HEADING_RE.search(c.heading)), None)
+
+
+def _page_chunks(index: Index) -> dict[str, list[Chunk]]:
+    by_page: dict[str, list[Chunk]] = {}
+    for c in index.chunks:
+        by_page.setdefault(c.page, []).append(c)
+    return by_page
 
 
 def collapse_sections(hits: Sequence[Hit]) -> list[Hit]:
