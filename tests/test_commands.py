@@ -105,6 +105,25 @@ def test_pandoc_line_after_use_the_modulefile_gives_module_load():
     assert commands("Use the modulefile:\n\n`    widgetsuite/7.1`") == ["module load widgetsuite/7.1"]
 
 
+def test_a_list_of_versioned_names_is_read_as_modulefiles_where_the_section_speaks_of_modules():
+    body = (
+        "Vendor builds are in the system modulefiles:\n\n`    widget/1.2`\n\n"
+        "Three more were compiled here, with GCC and Intel:\n\n"
+        "`    widget/gcc/2.0-serial`\n`    widget/intel/2019/2.1-serial`\n\n"
+        "Everything is documented in the manual."
+    )
+    assert commands(body) == [
+        "module load widget/1.2",
+        "module load widget/gcc/2.0-serial",
+        "module load widget/intel/2019/2.1-serial",
+    ]
+
+
+def test_a_list_of_paths_in_a_section_that_never_mentions_modules_gives_nothing():
+    body = "The results land here:\n\n`    out/run1/2020.4`\n`    out/run2/2021.1`"
+    assert commands(body) == []
+
+
 def test_a_commit_id_next_to_the_word_modulefile_is_not_a_modulefile():
     body = "Build `cf3a91d` is installed. Use the modulefile:\n\n`    widget/latest`"
     assert commands(body) == ["module load widget/latest"]

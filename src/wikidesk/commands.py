@@ -224,6 +224,14 @@ def _mentions_modules(section: Section, idx: int) -> bool:
     return "module" in window
 
 
+def _lists_modulefiles(block: Block, section: Section) -> bool:
+    """A code block of nothing but versioned name paths (`hdf5/intel/2015/1.10.1-serial`) in a
+    section that speaks of modules anywhere: a list of modulefiles, even when the sentence just
+    before it only says 'locally-compiled versions'."""
+    lines = [x.strip() for x in block.text.split("\n") if x.strip()]
+    return bool(lines) and all(is_modulefile(x) for x in lines) and "module" in section.text.lower()
+
+
 def placeholders(command: str) -> tuple[str, ...]:
     return tuple(re.findall(r"<([A-Za-z_][\w-]*)>", command))
 
@@ -237,7 +245,7 @@ def section_commands(section: Section, section_no: int = -1, program: str = "") 
             continue
         if block.kind == "code":
             found = commands_from_code(block.text, program)
-            if not found and _mentions_modules(section, i):
+            if not found and (_mentions_modules(section, i) or _lists_modulefiles(block, section)):
                 found = [
                     f"module load {x.strip()}"
                     for x in block.text.split("\n")
