@@ -119,6 +119,19 @@ def test_a_list_of_versioned_names_is_read_as_modulefiles_where_the_section_spea
     ]
 
 
+def test_a_versioned_name_in_an_installed_versions_section_is_a_modulefile():
+    found = section_commands(
+        section("Static libraries are provided:\n\n`    widget/intel/2020/git`", "Installed Version")
+    )
+    assert [c.command for c in found] == ["module load widget/intel/2020/git"]
+
+
+def test_a_lone_scheduler_directive_is_offered_whole():
+    body = "Ask for a licence token in the job script:\n\n```bash\n#SBATCH --licenses=widget:1\n```"
+    assert commands(body) == ["#SBATCH --licenses=widget:1"]
+    assert commands("A comment in code:\n\n```bash\n# see the manual\n```") == []
+
+
 def test_a_list_of_paths_in_a_section_that_never_mentions_modules_gives_nothing():
     body = "The results land here:\n\n`    out/run1/2020.4`\n`    out/run2/2021.1`"
     assert commands(body) == []

@@ -17,6 +17,10 @@ PROMPT_RE = re.compile(
     r"(?:\*\*)?\s?(.*)$"
 )
 SCRIPT_RE = re.compile(r"^\s*(#!|#SBATCH|#\$|#PBS)", re.M)
+# a scheduler directive alone is still a line to copy, into a job script
+DIRECTIVE_RE = re.compile(r"^\s*(#SBATCH|#\$|#PBS)\s+-")
+# headings of the sections that say which versions are installed and under what modulefiles
+INSTALLATION_HEADING_RE = re.compile(r"\binstall(?:ed|ation)?\b|\bversions?\b|\bavailab", re.I)
 MODULEFILE_RE = re.compile(r"^[A-Za-z][\w.+-]*(?:/[\w.+-]+)+$")
 _MODULE_SPAN_RE = re.compile(r"`\s*([A-Za-z][\w.+-]*(?:/[\w.+-]+)+)\s*`")
 _MODULE_PROSE_RE = re.compile(
@@ -170,7 +174,7 @@ def commands_from_code(text: str, program: str = "") -> list[str]:
     if any(p is not None for p in prompted):
         return [p for p in prompted if p]
     filled = [x.strip() for x in text.split("\n") if x.strip()]
-    if SCRIPT_RE.search(text) and len(filled) > 1:
+    if SCRIPT_RE.search(text) and (len(filled) > 1 or DIRECTIVE_RE.match(filled[0])):
         return [text.strip("\n")]
     known = [looks_like_command(x) for x in filled]
     runs_program = [bool(program) and x.split()[0] == program for x in filled]
@@ -226,10 +230,13 @@ def _mentions_modules(section: Section, idx: int) -> bool:
 
 def _lists_modulefiles(block: Block, section: Section) -> bool:
     """A code block of nothing but versioned name paths (`hdf5/intel/2015/1.10.1-serial`) in a
-    section that speaks of modules anywhere: a list of modulefiles, even when the sentence just
-    before it only says 'locally-compiled versions'."""
+    section that speaks of modules anywhere, or that is headed 'Installed Versions' or the like:
+    a list of modulefiles, even when the sentence before it only says 'locally-compiled versions'
+    or 'it provides static libraries'."""
     lines = [x.strip() for x in block.text.split("\n") if x.strip()]
-    return bool(lines) and all(is_modulefile(x) for x in lines) and "module" in section.text.lower()
+    if not lines or not all(is_modulefile(x) for x in lines):
+        return False
+    return "module" in section.text.lower() or bool(INSTALLATION_HEADING_RE.search(section.heading))
 
 
 def placeholders(command: str) -> tuple[str, ...]:

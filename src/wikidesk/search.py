@@ -22,7 +22,7 @@ import numpy as np
 from . import bm25
 from .analysis import STOPWORDS, analyze, char_ngrams, expand_token, is_technical, raw_tokens, stem
 from .chunking import Chunk, is_navigation, whole_word
-from .commands import section_commands
+from .commands import INSTALLATION_HEADING_RE, section_commands
 from .config import Config
 from .errors import WikideskError
 from .index import Index
@@ -525,9 +525,6 @@ def installation_first(index: Index, query: Query, config: Config, hits: list[Hi
     return [promoted, *(h for h in hits if (h.chunk.page, h.chunk.section) != (target.page, target.section))]
 
 
-_INSTALLATION_HEADING_RE = re.compile(r"\binstall(?:ed|ation)?\b|\bversions?\b|\bavailab", re.I)
-
-
 def _unwanted_clusters(query: Query, config: Config) -> frozenset[str]:
     """Retired clusters the query does not name: their sections come last."""
     return frozenset(c for c in config.retired_clusters if c not in query.clusters)
@@ -540,7 +537,7 @@ def installation_section(index: Index, page: str, unwanted: frozenset[str] = fro
     chunks = index.cache("page_chunks", lambda: _page_chunks(index)).get(page, ())
     sections = sorted((c for c in chunks if c.heading_path), key=lambda c: c.cluster in unwanted)
     found = next((c for c in sections if offers_module(index, c)), None)
-    return found or next((c for c in sections if _INSTALLATION_HEADING_RE.search(c.heading)), None)
+    return found or next((c for c in sections if INSTALLATION_HEADING_RE.search(c.heading)), None)
 
 
 def _page_chunks(index: Index) -> dict[str, list[Chunk]]:
