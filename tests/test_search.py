@@ -25,6 +25,7 @@ from wikidesk.search import (
     diversify,
     fuse,
     keyword_search,
+    rerank_candidates,
     within_budget,
 )
 
@@ -223,6 +224,21 @@ def test_module_preference_does_not_lift_a_page_the_question_is_not_about(frobni
     tops = top_sections(frobnik_index, "frobnik compression modulefile", CONFIG.replace(module_boost=5.0))
     assert tops[0] == ("frobnik", "Installed Versions")
     assert tops.index(("zorble", "Installed Versions")) > tops.index(("frobnik",))
+
+
+def test_module_preference_lifts_only_the_best_candidates_page_and_keeps_its_evidence(frobnik_index):
+    chunk = {(c.page, c.heading): c for c in frobnik_index.chunks}
+    lead, own, other = (
+        chunk[("frobnik", "")],
+        chunk[("frobnik", "Installed Versions")],
+        chunk[("zorble", "Installed Versions")],
+    )
+    hits = [Hit(lead, 1.0), Hit(other, 0.9), Hit(own, 0.6)]
+    query = Searcher(frobnik_index, CONFIG).query("frobnik compression modulefile")
+    ranked = rerank_candidates(frobnik_index, query, CONFIG, hits)
+    assert [h.chunk for h in ranked] == [own, lead, other]
+    assert ranked[0].score == pytest.approx(1.2) and ranked[2].score == 0.9
+    assert ranked[0].via is lead and ranked[0].evidence is lead and ranked[1].via is None
 
 
 def test_questions_not_about_modules_keep_their_order(frobnik_index):

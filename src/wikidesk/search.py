@@ -458,15 +458,19 @@ def rerank_candidates(index: Index, query: Query, config: Config, hits: list[Hit
       is better answered by the pages themselves: `navigation_penalty`.
     - A question asking for a module prefers sections that give one to load: page summaries
       describe a program in the very words of the question, while the section naming its
-      modulefile shares only the program's name (`module_boost`). Only pages already among
-      the first three candidates take part: 'module load' alone must not lift another page.
+      modulefile shares only the program's name (`module_boost`). Only the page of the best
+      candidate takes part: 'module load' alone must not lift another page above it. A lifted
+      section answers to confidence through that page's best match (`Hit.via`), which is what
+      found the page.
     """
-    leading = {h.chunk.page for h in hits[:3]}
+    if not hits:
+        return hits
+    best = hits[0].chunk
     wants_module = query.wants_module and config.module_boost
 
     def factor(h: Hit) -> float:
         f = config.navigation_penalty if is_navigation(h.chunk) else 1.0
-        if wants_module and h.chunk.page in leading and offers_module(index, h.chunk):
+        if wants_module and h.chunk.page == best.page and offers_module(index, h.chunk):
             f *= 1.0 + config.module_boost
         return f
 
@@ -474,10 +478,14 @@ def rerank_candidates(index: Index, query: Query, config: Config, hits: list[Hit
     if all(f == 1.0 for f in factors):
         return hits  # the common case: no reordering, no copies
     scored = [
-        h if f == 1.0 else dataclasses.replace(h, score=h.score * f)
+        h if f == 1.0 else _rescored(h, f, best if f > 1.0 and h.chunk is not best else None)
         for h, f in zip(hits, factors, strict=True)
     ]
     return sorted(scored, key=lambda h: -h.score)
+
+
+def _rescored(hit: Hit, factor: float, via: Chunk | None) -> Hit:
+    return dataclasses.replace(hit, score=hit.score * factor, via=via or hit.via)
 
 
 def offers_module(index: Index, chunk: Chunk) -> bool:
