@@ -235,7 +235,7 @@ def test_module_preference_lifts_only_the_best_candidates_page_and_keeps_its_evi
     )
     hits = [Hit(lead, 1.0), Hit(other, 0.9), Hit(own, 0.6)]
     query = Searcher(frobnik_index, CONFIG).query("frobnik compression modulefile")
-    ranked = rerank_candidates(frobnik_index, query, CONFIG, hits)
+    ranked = rerank_candidates(frobnik_index, query, CONFIG.replace(module_boost=1.0), hits)
     assert [h.chunk for h in ranked] == [own, lead, other]
     assert ranked[0].score == pytest.approx(1.2) and ranked[2].score == 0.9
     assert ranked[0].via is lead and ranked[0].evidence is lead and ranked[1].via is None

@@ -52,7 +52,7 @@ class Config:
     spelling: bool = True
     cluster_boost: float = 0.35
     retired_penalty: float = 0.15
-    module_boost: float = 1.0
+    module_boost: float = 0.25
     navigation_penalty: float = 0.5
     installation_first: bool = True
     current_clusters: tuple[str, ...] = ("Picotte",)
