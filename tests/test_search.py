@@ -25,6 +25,7 @@ from wikidesk.search import (
     diversify,
     fuse,
     keyword_search,
+    reports_a_problem,
     rerank_candidates,
     within_budget,
 )
@@ -331,6 +332,43 @@ def test_installation_section_of_the_current_cluster_comes_before_a_retired_ones
     assert top_sections(index, "wibl short read aligner")[0] == ("wibl", "Picotte", "Installed Versions")
     named = top_sections(index, "wibl short read aligner proteus")[0]
     assert named == ("wibl", "Proteus", "Installed Versions")
+
+
+GLOBBER = """# Globber
+
+Globber merges sequencing reads into contigs.
+
+## Running
+
+Run globber on a FASTQ file with one thread per core; the contigs are written next to the reads.
+
+## Known Issues
+
+The Python bindings of this build cannot be loaded by scripts; call the command-line program.
+"""
+
+
+def test_a_problem_report_prefers_the_pages_known_issues_section(tmp_path):
+    index = program_index(tmp_path, "globber", GLOBBER)
+    report = "globber python fails on a core"
+    assert top_sections(index, report)[0] == ("globber", "Known Issues")
+    assert top_sections(index, report, CONFIG.replace(trouble_boost=0.0))[0] == ("globber", "Running")
+    assert top_sections(index, "how do I run globber python on my reads")[0] == ("globber", "Running")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("vina fails with a segfault", True),
+        ("conda activate doesn't work in my job", True),
+        ("blasr crashes with several threads", True),
+        ("pw.x hangs on two nodes", True),
+        ("how do I run vina on two nodes", False),
+        ("which errand module", False),
+    ],
+)
+def test_problem_reports_are_told_apart_from_how_to_questions(text, problem):
+    assert reports_a_problem(text) is problem
 
 
 FORGE = """# Widget Forge

@@ -143,3 +143,15 @@ def is_navigation(chunk: Chunk) -> bool:
 @lru_cache(maxsize=4096)
 def _navigation_heading(heading: str) -> bool:
     return heading.strip().lower() in NAVIGATION_HEADINGS
+
+
+# Sections that collect what goes wrong: a problem report is best answered there.
+_TROUBLE_HEADING_RE = re.compile(
+    r"\b(?:known (?:issues?|bugs?|problems?)|issues?|bugs?|troubleshooting|problems?|errors?|caution"
+    r"|workarounds?|limitations?)\b",
+    re.I,
+)
+
+
+def is_troubleshooting(chunk: Chunk) -> bool:
+    return _TROUBLE_HEADING_RE.search(chunk.heading) is not None

@@ -54,6 +54,7 @@ class Config:
     retired_penalty: float = 0.15
     module_boost: float = 0.25
     navigation_penalty: float = 0.5
+    trouble_boost: float = 0.5
     installation_first: bool = True
     current_clusters: tuple[str, ...] = ("Picotte",)
     retired_clusters: tuple[str, ...] = ("Proteus",)
@@ -95,6 +96,9 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "top_k": (1, None),
     "snippet_chars": (1, None),
     "max_question_chars": (1, None),
+    "module_boost": (0, None),
+    "trouble_boost": (0, None),
+    "navigation_penalty": (0, 1),
 }
 
 

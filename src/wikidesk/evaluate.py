@@ -277,6 +277,7 @@ ABLATIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("no module preference", {"module_boost": 0.0}),
     ("See Also sections not lowered", {"navigation_penalty": 1.0}),
     ("no installation section first", {"installation_first": False}),
+    ("no known-issues preference", {"trouble_boost": 0.0}),
 )
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import bm25
 from .analysis import STOPWORDS, analyze, char_ngrams, expand_token, is_technical, raw_tokens, stem
-from .chunking import Chunk, is_navigation, whole_word
+from .chunking import Chunk, is_navigation, is_troubleshooting, whole_word
 from .commands import INSTALLATION_HEADING_RE, section_commands
 from .config import Config
 from .errors import WikideskError
@@ -458,20 +458,28 @@ def rerank_candidates(index: Index, query: Query, config: Config, hits: list[Hit
       is better answered by the pages themselves: `navigation_penalty`.
     - A question asking for a module prefers sections that give one to load: page summaries
       describe a program in the very words of the question, while the section naming its
-      modulefile shares only the program's name (`module_boost`). Only the page of the best
-      candidate takes part: 'module load' alone must not lift another page above it. A lifted
-      section answers to confidence through that page's best match (`Hit.via`), which is what
-      found the page.
+      modulefile shares only the program's name (`module_boost`).
+    - A problem report ('fails', "doesn't", 'crashes') prefers the page's 'Known Issues',
+      'Caution' or like section, which is written in other words than the report
+      (`trouble_boost`).
+
+    Only the page of the best candidate is lifted: such a section must not carry another page
+    above it. A lifted section answers to confidence through that page's best match
+    (`Hit.via`), which is what found the page.
     """
     if not hits:
         return hits
     best = hits[0].chunk
     wants_module = query.wants_module and config.module_boost
+    reports_problem = config.trouble_boost and reports_a_problem(query.text)
 
     def factor(h: Hit) -> float:
         f = config.navigation_penalty if is_navigation(h.chunk) else 1.0
-        if wants_module and h.chunk.page == best.page and offers_module(index, h.chunk):
-            f *= 1.0 + config.module_boost
+        if h.chunk.page == best.page:
+            if wants_module and offers_module(index, h.chunk):
+                f *= 1.0 + config.module_boost
+            if reports_problem and is_troubleshooting(h.chunk):
+                f *= 1.0 + config.trouble_boost
         return f
 
     factors = [factor(h) for h in hits]
@@ -482,6 +490,18 @@ def rerank_candidates(index: Index, query: Query, config: Config, hits: list[Hit
         for h, f in zip(hits, factors, strict=True)
     ]
     return sorted(scored, key=lambda h: -h.score)
+
+
+_PROBLEM_RE = re.compile(
+    r"n't\b|\bnot\b|\berrors?\b|\bfail(?:s|ed|ing|ure)?\b|\bcrash(?:es|ed|ing)?\b|\bdies\b"
+    r"|\bhangs?\b|\bkilled\b|\bbroken\b|\bwrong\b",
+    re.I,
+)
+
+
+def reports_a_problem(text: str) -> bool:
+    """Whether the user describes something going wrong rather than asking how to do a thing."""
+    return _PROBLEM_RE.search(text) is not None
 
 
 def _rescored(hit: Hit, factor: float, via: Chunk | None) -> Hit:
