@@ -518,11 +518,11 @@ def offers_module(index: Index, chunk: Chunk) -> bool:
     return known[chunk.id]
 
 
-# Wording of a question or a problem report rather than a keyword search: a question mark, a
-# leading question word, the user speaking of themselves, or something going wrong.
-_NOT_KEYWORDS_RE = re.compile(
+# Wording of a question rather than a keyword search: a question mark, a leading question word,
+# or the user speaking of themselves.
+_QUESTION_RE = re.compile(
     r"\?|^\s*(?:how|what|why|where|which|when|who|can|could|does|do|did|is|are|should|will|would)\b"
-    r"|\b(?:i|i'm|i've|me|my|we|our|not|error|errors|fail|fails|failed|wrong|crash|crashes|killed)\b|n't\b",
+    r"|\b(?:i|i'm|i've|me|my|we|our)\b",
     re.I,
 )
 
@@ -531,7 +531,9 @@ def keyword_search(query: Query, max_words: int = 8) -> bool:
     """Whether the query reads like a few search-box words ("restic backup") rather than a
     question or a problem report."""
     words = [w for w in raw_tokens(query.text) if w not in STOPWORDS]
-    return len(words) <= max_words and not _NOT_KEYWORDS_RE.search(query.text)
+    return (
+        len(words) <= max_words and not _QUESTION_RE.search(query.text) and not reports_a_problem(query.text)
+    )
 
 
 def installation_first(index: Index, query: Query, config: Config, hits: list[Hit]) -> list[Hit]:
