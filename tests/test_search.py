@@ -387,9 +387,7 @@ Run `forge build` in the drawing's folder; the widget appears in `out/`.
 
 
 def test_see_also_links_do_not_outrank_the_section_that_answers(tmp_path):
-    (tmp_path / "forge.md").write_text(FORGE, encoding="utf-8")
-    (tmp_path / "other.md").write_text("# Other\n\nDrawings of cats.\n", encoding="utf-8")
-    index = build_eval_index([tmp_path], CONFIG)
+    index = program_index(tmp_path, "forge", FORGE)
     question = "forge build options gpu widgets"
     assert top_sections(index, question)[0] == ("forge", "Building")
     assert top_sections(index, question, CONFIG.replace(navigation_penalty=1.0))[0] == ("forge", "See Also")
