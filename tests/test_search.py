@@ -146,6 +146,46 @@ def test_typo_question_still_finds_the_right_section(seed_index):
     assert top_sections(seed_index, "pyhton 3.11 modulefile picote")[0][:2] == ("python", "Picotte")
 
 
+def test_everyday_words_the_wiki_lacks_are_neither_corrected_nor_unknown(tmp_path):
+    index = program_index(tmp_path, "vortx", "# Vortx\n\nVortx meshes a cavity for a solver.\n")
+    query = Searcher(index, CONFIG).query("vortx meshing takes forever whenever I try it")
+    assert query.unknown == ()
+    assert query.corrections == {}
+    assert "vortx" in weights(index, "vortx meshing takes forever whenever I try it")
+
+
+def test_topic_words_the_wiki_lacks_still_count_as_unknown(tmp_path):
+    index = program_index(tmp_path, "vortx", "# Vortx\n\nVortx meshes a cavity for a solver.\n")
+    assert Searcher(index, CONFIG).query("vortx weather tomorrow").unknown == ("weather", "tomorrow")
+
+
+def test_an_everyday_word_the_wiki_uses_is_searched(tmp_path):
+    index = program_index(tmp_path, "vortx", "# Vortx\n\nVortx always meshes a cavity.\n")
+    assert "alway" in weights(index, "does vortx always mesh")
+
+
+@pytest.mark.parametrize(
+    ("british", "term"),
+    [("utilisation", "util"), ("colour", "color"), ("centre", "center"), ("modelling", "model")],
+)
+def test_british_spelling_finds_the_american_word(tmp_path, british, term):
+    index = program_index(
+        tmp_path, "glow", "# Glow\n\nGlow shows the utilization, color and center of a modeling run.\n"
+    )
+    query = Searcher(index, CONFIG).query(f"glow {british}")
+    assert query.unknown == ()
+    assert weights(index, f"glow {british}")[term] == 1.0
+
+
+@pytest.mark.parametrize("word", ["four", "rise", "your", "hour"])
+def test_words_that_only_look_british_are_left_alone(word):
+    from wikidesk.analysis import stem
+    from wikidesk.search import american
+
+    vocab = {stem(w): n for n, w in enumerate(["for", "rize", "yor", "hor"])}
+    assert american(word, vocab) is None
+
+
 # --------------------------------------------------------------------------- clusters
 
 

@@ -140,6 +140,15 @@ def load_lexicon(path: str | None = None) -> Lexicon:
     return Lexicon.parse(resources.files("wikidesk").joinpath("data/synonyms.txt").read_text("utf-8"))
 
 
+@lru_cache(maxsize=1)
+def everyday_words() -> frozenset[str]:
+    """Words that never name a topic (data/everyday_words.txt); see `analyze_query`."""
+    text = resources.files("wikidesk").joinpath("data/everyday_words.txt").read_text("utf-8")
+    return frozenset(
+        w for line in text.splitlines() if not line.startswith("#") for w in line.lower().split()
+    )
+
+
 # --------------------------------------------------------------------------- spelling
 
 
@@ -233,10 +242,13 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
     unknown: list[str] = []
     words = raw_tokens(text)
     said: set[str] = set()
+    everyday = everyday_words()
     for tok in words:
         found = False
         terms = expand_token(tok)
         said.update(terms)
+        if tok in everyday and not any(term in vocab for term in terms):
+            continue  # neither a typo of a wiki word nor a sign of a missing topic
         for term in terms:
             if term in vocab:
                 weights[vocab[term]] += 1.0
@@ -246,6 +258,11 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
             elif term.endswith("s") and term[:-1] in vocab and is_technical(term):
                 weights[vocab[term[:-1]]] += 1.0
                 kept.append(term[:-1])
+                found = True
+            elif us := american(tok, vocab):
+                weights[vocab[us]] += 1.0
+                kept.append(us)
+                surface.append(tok)
                 found = True
             elif config.spelling and _correctable(term):
                 fixed = correct(term, index) or _correct_surface(tok, index)
@@ -295,6 +312,32 @@ def split_compound(word: str, index: Index) -> list[str]:
         if left_term in vocab and right_term in vocab:
             return [left_term, right_term]
     return []
+
+
+# British spellings and their American forms, which is how this wiki writes; applied to whole
+# word endings only, so "centre" becomes "center" but "otherwise" and "rise" stay as they are.
+_AMERICAN = (
+    (re.compile(r"(?<=[a-z]{3})is(?=(e|es|ed|ing|ation|ations|er|ers)$)"), "iz"),
+    (re.compile(r"(?<=[a-z]{2})ys(?=(e|es|ed|ing)$)"), "yz"),
+    (re.compile(r"(?<=[a-z]{2})our(?=(s|ed|ing|ite|ites|able)?$)"), "or"),
+    (re.compile(r"(?<=[a-z]{2})tre(?=s?$)"), "ter"),
+    (re.compile(r"(?<=[a-z]{3}[aeiou])ll(?=(ed|ing|er|ers)$)"), "l"),
+    (re.compile(r"(?<=[a-z]{3})ogue(?=s?$)"), "og"),
+    (re.compile(r"(?<=^licen)c(?=e)|(?<=^defen)c(?=e)"), "s"),
+)
+
+
+def american(word: str, vocab: dict[str, int]) -> str | None:
+    """The index term of a British spelling's American form ('utilisation' -> 'util'), if the
+    wiki has it. The stemmer does not join the two, and the spelling corrector leaves
+    words that differ at the end to the stemmer, so without this they would go unmatched."""
+    if not word.isalpha():
+        return None
+    for pattern, repl in _AMERICAN:
+        variant = pattern.sub(repl, word)
+        if variant != word and (term := stem(variant)) in vocab:
+            return term
+    return None
 
 
 def _correct_surface(tok: str, index: Index) -> str | None:
