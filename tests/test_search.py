@@ -186,6 +186,28 @@ def test_words_that_only_look_british_are_left_alone(word):
     assert american(word, vocab) is None
 
 
+def test_a_title_typed_as_one_word_counts_as_a_title_match(tmp_path):
+    from wikidesk.answer import evidence
+
+    index = program_index(
+        tmp_path, "deep_sky", "# Deep Sky\n\nDeep Sky stacks telescope frames. Its module is deepsky/1.0.\n"
+    )
+    query, hits = Searcher(index, CONFIG).search("deepsky frames", k=3)
+    assert hits[0].chunk.page == "deep_sky"
+    assert evidence(query, hits, index).title_match > 0
+    assert evidence(query, hits, index).page_named > 0
+
+
+def test_a_heading_match_is_not_the_page_being_named(tmp_path):
+    from wikidesk.answer import evidence
+
+    index = program_index(tmp_path, "deep_sky", "# Deep Sky\n\nIntro.\n\n## Stacking Frames\n\nIt stacks.\n")
+    query, hits = Searcher(index, CONFIG).search("stacking frames", k=3)
+    assert hits[0].chunk.heading_path == ("Stacking Frames",)
+    assert evidence(query, hits, index).title_match > 0
+    assert evidence(query, hits, index).page_named == 0
+
+
 # --------------------------------------------------------------------------- clusters
 
 
