@@ -208,6 +208,47 @@ def test_a_heading_match_is_not_the_page_being_named(tmp_path):
     assert evidence(query, hits, index).page_named == 0
 
 
+def subject_index(tmp_path: Path) -> Index:
+    """A program page, and a busier page sharing the everyday words of a question about it."""
+    (tmp_path / "zephyrix.md").write_text(
+        "# Zephyrix\n\nZephyrix fits spectra.\n\n## Known Issues\n\n"
+        "Builds made on one processor family may stop on another.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "scheduler.md").write_text(
+        "# Scheduler Notes\n\nA job may crash when it lands on a compute node with too little memory.\n",
+        encoding="utf-8",
+    )
+    for n in range(3):  # pages where "lab" is an ordinary word
+        (tmp_path / f"group{n}.md").write_text(
+            f"# Group {n}\n\nEvery lab stores its data under its lab folder. A job that lands on a "
+            "compute node without the folder may crash.\n",
+            encoding="utf-8",
+        )
+    (tmp_path / "lab_tool.md").write_text("# Lab Tool\n\nLab Tool draws plots.\n", encoding="utf-8")
+    return build_eval_index([tmp_path], CONFIG)
+
+
+SUBJECT_QUESTION = "my zephyrix job crashes when it lands on a compute node"
+
+
+def test_a_question_naming_a_page_prefers_that_page(tmp_path):
+    index = subject_index(tmp_path)
+    assert top_sections(index, SUBJECT_QUESTION, CONFIG.replace(subject_boost=0.0))[0][0] == "scheduler"
+    assert top_sections(index, SUBJECT_QUESTION)[0][0] == "zephyrix"
+
+
+def test_a_title_word_used_mostly_elsewhere_names_no_page(tmp_path):
+    from wikidesk.search import named_pages
+
+    index = subject_index(tmp_path)
+    searcher = Searcher(index, CONFIG)
+    zephyrix = named_pages(index, searcher.query("zephyrix crash"), CONFIG)
+    assert len(zephyrix) == 1
+    assert named_pages(index, searcher.query("where is my lab folder"), CONFIG) == frozenset()
+    assert named_pages(index, searcher.query("job on a compute node"), CONFIG) == frozenset()
+
+
 # --------------------------------------------------------------------------- clusters
 
 

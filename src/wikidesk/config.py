@@ -52,6 +52,8 @@ class Config:
     spelling: bool = True
     cluster_boost: float = 0.35
     retired_penalty: float = 0.15
+    subject_boost: float = 0.3
+    subject_max_pages: int = 10
     module_boost: float = 0.25
     navigation_penalty: float = 0.5
     trouble_boost: float = 0.5
@@ -94,6 +96,8 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "chunk_overlap": (0, None),
     "max_page_bytes": (1, None),
     "top_k": (1, None),
+    "subject_boost": (0, None),
+    "subject_max_pages": (1, None),
     "snippet_chars": (1, None),
     "max_question_chars": (1, None),
     "module_boost": (0, None),

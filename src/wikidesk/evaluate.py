@@ -274,6 +274,7 @@ ABLATIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("no synonym lexicon", {"synonyms": False}),
     ("no spelling correction", {"spelling": False}),
     ("no cluster preference", {"cluster_boost": 0.0, "retired_penalty": 0.0}),
+    ("no named-page preference", {"subject_boost": 0.0}),
     ("no module preference", {"module_boost": 0.0}),
     ("See Also sections not lowered", {"navigation_penalty": 1.0}),
     ("no installation section first", {"installation_first": False}),

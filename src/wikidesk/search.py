@@ -482,11 +482,76 @@ def rank(index: Index, query: Query, config: Config, k: int = 10, lexical_matrix
     factors = cluster_factors(index, query, config)
     if factors is not None:
         fused = fused * factors
+    subject = subject_factors(index, query, config)
+    if subject is not None:
+        fused = fused * subject
     order = bm25.top_k(fused, max(50, k * 5))
     hits = [Hit(index.chunks[i], float(fused[i]), float(lexical[i]), float(chars[i])) for i in order]
     hits = rerank_candidates(index, query, config, hits)
     hits = installation_first(index, query, config, hits)
     return diversify(collapse_sections(hits), k, config.max_per_page)
+
+
+@dataclass(frozen=True)
+class TitleTable:
+    """Per chunk its page's number, and for every word of a page title the pages it titles
+    (a title also counts written as one word: 'Open Babel' -> 'openbabel'). Built once per index."""
+
+    page_of: np.ndarray
+    titled: dict[str, tuple[int, ...]]
+
+
+def _title_table(index: Index) -> TitleTable:
+    pages = sorted({c.page for c in index.chunks})
+    number = {p: i for i, p in enumerate(pages)}
+    titled: dict[str, set[int]] = {}
+    for c in index.chunks:
+        for term in analyze(f"{c.title} {c.title.replace(' ', '')}"):
+            titled.setdefault(term, set()).add(number[c.page])
+    page_of = np.fromiter((number[c.page] for c in index.chunks), dtype=np.int64, count=index.n_chunks)
+    return TitleTable(page_of, {term: tuple(sorted(p)) for term, p in titled.items()})
+
+
+# A title word names its page only if most sections using it are on that page: 'abinit' does,
+# 'lab' in "Berkeley Lab Checkpoint/Restart" does not (most labs are research groups).
+SUBJECT_SHARE = 0.5
+
+
+def named_pages(index: Index, query: Query, config: Config) -> frozenset[int]:
+    """Pages whose title the question names by a word of its own ('abinit', 'caffe'), if that
+    word is particular: used on at most `subject_max_pages` pages, mostly on the titled one, so
+    'job' or 'python' names no page. Cluster names are left to the cluster preference."""
+    table: TitleTable = index.cache("title_table", lambda: _title_table(index))
+    clusters = set(analyze(" ".join((*config.current_clusters, *config.retired_clusters))))
+    postings = index.matrices["bm25f"]
+    named: set[int] = set()
+    for t in query.own:
+        term = index.terms[t]
+        if term in clusters:
+            continue
+        titled = table.titled.get(term)
+        if not titled:
+            continue
+        chunks, _ = postings.column(t)
+        pages = table.page_of[chunks]
+        share = float(np.isin(pages, titled).mean()) if len(pages) else 0.0
+        if len(np.unique(pages)) <= config.subject_max_pages and share >= SUBJECT_SHARE:
+            named.update(titled)
+    return frozenset(named)
+
+
+def subject_factors(index: Index, query: Query, config: Config) -> np.ndarray | None:
+    """Prefer the pages whose subject the question names: a long question about 'the abinit I
+    built' shares more everyday words with some other page's section than with ABINIT's, but
+    it is about ABINIT."""
+    if not config.subject_boost:
+        return None
+    named = named_pages(index, query, config)
+    if not named:
+        return None
+    table: TitleTable = index.cache("title_table", lambda: _title_table(index))
+    mask = np.isin(table.page_of, np.fromiter(named, dtype=np.int64))
+    return 1.0 + config.subject_boost * mask
 
 
 # Stems of the words that ask which module to load ('gromacs module', 'spades modulefile').
