@@ -482,9 +482,7 @@ def rank(index: Index, query: Query, config: Config, k: int = 10, lexical_matrix
     factors = cluster_factors(index, query, config)
     if factors is not None:
         fused = fused * factors
-    subject = subject_factors(index, query, config)
-    if subject is not None:
-        fused = fused * subject
+    fused = prefer_subject(index, query, config, fused)
     order = bm25.top_k(fused, max(50, k * 5))
     hits = [Hit(index.chunks[i], float(fused[i]), float(lexical[i]), float(chars[i])) for i in order]
     hits = rerank_candidates(index, query, config, hits)
@@ -494,22 +492,32 @@ def rank(index: Index, query: Query, config: Config, k: int = 10, lexical_matrix
 
 @dataclass(frozen=True)
 class TitleTable:
-    """Per chunk its page's number, and for every word of a page title the pages it titles
-    (a title also counts written as one word: 'Open Babel' -> 'openbabel'). Built once per index."""
+    """Per chunk its page's number, per page its chunks, and for every word of a page title the
+    pages it titles (a title also counts written as one word: 'Open Babel' -> 'openbabel').
+    Built once per index."""
 
     page_of: np.ndarray
+    chunks_of: tuple[np.ndarray, ...]
     titled: dict[str, tuple[int, ...]]
 
 
 def _title_table(index: Index) -> TitleTable:
-    pages = sorted({c.page for c in index.chunks})
-    number = {p: i for i, p in enumerate(pages)}
-    titled: dict[str, set[int]] = {}
-    for c in index.chunks:
-        for term in analyze(f"{c.title} {c.title.replace(' ', '')}"):
-            titled.setdefault(term, set()).add(number[c.page])
-    page_of = np.fromiter((number[c.page] for c in index.chunks), dtype=np.int64, count=index.n_chunks)
-    return TitleTable(page_of, {term: tuple(sorted(p)) for term, p in titled.items()})
+    number: dict[str, int] = {}
+    titles: list[str] = []
+    page_of = np.empty(index.n_chunks, dtype=np.int32)
+    for i, c in enumerate(index.chunks):
+        if c.page not in number:
+            number[c.page] = len(titles)
+            titles.append(c.title)
+        page_of[i] = number[c.page]
+    titled: dict[str, list[int]] = {}
+    for p, title in enumerate(titles):
+        for term in dict.fromkeys(analyze(f"{title} {title.replace(' ', '')}")):
+            titled.setdefault(term, []).append(p)
+    order = np.argsort(page_of, kind="stable")
+    bounds = np.searchsorted(page_of[order], np.arange(len(titles) + 1))
+    chunks_of = tuple(order[bounds[p] : bounds[p + 1]] for p in range(len(titles)))
+    return TitleTable(page_of, chunks_of, {term: tuple(p) for term, p in titled.items()})
 
 
 # A title word names its page only if most sections using it are on that page: 'abinit' does,
@@ -527,31 +535,33 @@ def named_pages(index: Index, query: Query, config: Config) -> frozenset[int]:
     named: set[int] = set()
     for t in query.own:
         term = index.terms[t]
-        if term in clusters:
-            continue
         titled = table.titled.get(term)
-        if not titled:
+        if not titled or term in clusters:
             continue
         chunks, _ = postings.column(t)
+        if len(chunks) * SUBJECT_SHARE > sum(len(table.chunks_of[p]) for p in titled):
+            continue  # most of its chunks are elsewhere, whatever they are
         pages = table.page_of[chunks]
-        share = float(np.isin(pages, titled).mean()) if len(pages) else 0.0
-        if len(np.unique(pages)) <= config.subject_max_pages and share >= SUBJECT_SHARE:
+        if (
+            np.isin(pages, titled).mean() >= SUBJECT_SHARE
+            and len(np.unique(pages)) <= config.subject_max_pages
+        ):
             named.update(titled)
     return frozenset(named)
 
 
-def subject_factors(index: Index, query: Query, config: Config) -> np.ndarray | None:
-    """Prefer the pages whose subject the question names: a long question about 'the abinit I
+def prefer_subject(index: Index, query: Query, config: Config, scores: np.ndarray) -> np.ndarray:
+    """Lift the pages whose subject the question names: a long question about 'the abinit I
     built' shares more everyday words with some other page's section than with ABINIT's, but
-    it is about ABINIT."""
-    if not config.subject_boost:
-        return None
-    named = named_pages(index, query, config)
+    it is about ABINIT. Returns `scores` itself when no page is named, else a lifted copy."""
+    named = named_pages(index, query, config) if config.subject_boost else frozenset()
     if not named:
-        return None
+        return scores
     table: TitleTable = index.cache("title_table", lambda: _title_table(index))
-    mask = np.isin(table.page_of, np.fromiter(named, dtype=np.int64))
-    return 1.0 + config.subject_boost * mask
+    lifted = scores.copy()
+    for p in named:
+        lifted[table.chunks_of[p]] *= 1.0 + config.subject_boost
+    return lifted
 
 
 # Stems of the words that ask which module to load ('gromacs module', 'spades modulefile').
