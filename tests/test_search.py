@@ -130,6 +130,14 @@ def test_a_doubled_last_letter_is_a_typo_but_other_endings_are_word_forms(seed_i
     assert correct("quotas", seed_index) is None  # "quota" plus an ending: a word form, not a typo
 
 
+def test_a_mistyped_plural_is_corrected_as_its_singular(tmp_path):
+    index = program_index(
+        tmp_path, "spades", "# SPAdes\n\nSPAdes assembles genomes. Load the spades module.\n"
+    )
+    assert index.vocab.get("spade") is not None
+    assert correct("spdes", index) == "spade"
+
+
 @pytest.mark.parametrize("word", ["conda", "python", "quota"])
 def test_known_words_are_not_corrected(seed_index, word):
     assert word in seed_index.vocab

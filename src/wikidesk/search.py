@@ -218,10 +218,14 @@ def correct(word: str, index: Index) -> str | None:
     for d in _deletes(word):
         candidates.update(table.get(d, []))
     limit = 1 if len(word) < 7 else 2
+    # a plural of a mistyped word ('spdes') is read without its 's', as the stemmer reads terms
+    singular = word[:-1] if word.endswith("s") and len(word) > 4 else None
     best: tuple[int, int, str] | None = None
     for tid in candidates:
         term = index.terms[tid]
         dist = _edit_distance(word, term)
+        if singular:
+            dist = min(dist, _edit_distance(singular, term))
         if dist <= limit and term[0] == word[0] and not _word_form(word, term):
             key = (dist, -int(df[tid]), term)
             if best is None or key < best:
