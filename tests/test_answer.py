@@ -220,6 +220,22 @@ def test_struck_out_text_is_never_in_the_answer_or_the_commands(fixture_desk):
     assert not [c for c in result["commands"] if "qsub" in c["command"]]
 
 
+def test_a_wholly_struck_top_section_is_cited_not_quoted_and_the_answer_says_why(tmp_path):
+    from tests.test_corpus import STRUCK_ACROSS_HEADINGS
+
+    (tmp_path / "widget.md").write_text(STRUCK_ACROSS_HEADINGS, encoding="utf-8")
+    (tmp_path / "other.md").write_text("# Other\n\nGraphs of queues.\n", encoding="utf-8")
+    config = Config()
+    desk = Wikidesk(build_eval_index([tmp_path], config), config)
+    result = desk.ask("widget job script vendor intel")
+    assert result["citations"][0]["heading_path"] == ["Installed Versions", "Job Script"]
+    assert "Ask before running it" not in result["answer"]
+    assert not [c for c in result["commands"] if "vendor=intel" in c["command"]]
+    assert any("obsolete" in w and "[1]" in w for w in result["warnings"])
+    current = desk.ask("which widget module is installed on picotte")
+    assert not any("obsolete" in w for w in current["warnings"])
+
+
 # --------------------------------------------------------------------------- abstention
 
 

@@ -397,6 +397,55 @@ def test_struck_content_marked_obsolete_but_searchable(wiki):
     assert "qsub -l h_vmem=4G" in grid.text
 
 
+STRUCK_ACROSS_HEADINGS = """Widget draws graphs.
+
+## Installed Versions
+
+Load `widget/3.0` on Picotte.
+
+OLD <strike>
+
+## Installed Versions
+
+Widget 1.2 was installed on the old cluster.
+
+`    widget/1.2`
+
+### Job Script
+
+```bash
+#$ -l vendor=intel
+widget run
+```
+
+Ask before running it. </strike>
+
+## See Also
+
+The plotting page.
+"""
+
+
+def test_a_strike_running_over_headings_marks_every_section_inside_obsolete():
+    p, _ = parse_page(STRUCK_ACROSS_HEADINGS, "widget")
+    current, old, job, see_also = p.sections[1:]
+    assert current.heading_path == ("Installed Versions",)
+    assert not current.blocks[0].obsolete
+    assert old.blocks and all(b.obsolete for b in old.blocks)
+    assert job.blocks and all(b.obsolete for b in job.blocks)
+    assert "Widget 1.2 was installed on the old cluster." in old.obsolete
+    assert not any(b.obsolete for b in see_also.blocks)
+    assert "widget run" in job.text  # still searchable
+
+
+def test_a_strike_running_over_paragraphs_of_one_section_marks_them_all():
+    text = "## Licenses\n\nNo seats are needed now.\n\n<strike>Seats were counted.\n\nRequest one:\n\n`    #$ -l seat=1`</strike>\n"
+    p, _ = parse_page(text, "x")
+    flags = [(b.text, b.obsolete) for b in p.sections[0].blocks]
+    assert flags[0] == ("No seats are needed now.", False)
+    assert all(obsolete for _, obsolete in flags[1:]) and len(flags) == 4
+
+
 def test_html_entities_decoded_in_text(wiki):
     out = section(page(wiki, "proteus_job_scripts"), "Redirecting Output")
     assert out.text == (

@@ -423,6 +423,17 @@ def warnings_for(sections: list[tuple[Chunk, Section]], config: Config) -> list[
     return out
 
 
+def obsolete_warnings(sections: list[tuple[Chunk, Section]]) -> list[str]:
+    """A cited section the wiki has struck out in full is shown as a source, never quoted;
+    the user is told why its words are missing from the answer."""
+    out = []
+    for n, (chunk, section) in enumerate(sections, 1):
+        if section.blocks and all(b.obsolete for b in section.blocks):
+            where = " > ".join((chunk.title, *chunk.heading_path))
+            out.append(f"The wiki marks {where} [{n}] as obsolete: it is listed as a source but not quoted.")
+    return out
+
+
 # --------------------------------------------------------------------------- compose
 
 
@@ -474,6 +485,6 @@ def compose(question: str, query: Query, hits: list[Hit], index: Index, config: 
             for c in commands
         ],
         "sentences": [{"text": s.text, "citation": s.citation, "score": round(s.score, 4)} for s in chosen],
-        "warnings": warnings_for(used_sections, config),
+        "warnings": warnings_for(used_sections, config) + obsolete_warnings(sections[:1]),
         "confidence": conf,
     }

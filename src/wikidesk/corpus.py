@@ -6,6 +6,7 @@ wiki's job scripts are full of lines (`#SBATCH`, `### step 2`, `----`) that look
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from collections.abc import Callable, Iterable
@@ -21,6 +22,7 @@ from .markup import (
     page_key,
     slugify,
     split_wikilink,
+    strike_ranges,
     strike_spans,
 )
 
@@ -328,6 +330,7 @@ def _sections(lines: list[str], heads: list[_Heading], title_head: _Heading | No
     used: dict[str, int] = {}
     start = title_head.line + (2 if _is_setext(lines, title_head) else 1) if title_head else 0
     bounds = [(None, start)] + [(h, h.line) for h in heads]
+    struck = struck_lines(lines)
     stack: list[tuple[int, str]] = []
     for k, (head, begin) in enumerate(bounds):
         end = bounds[k + 1][1] if k + 1 < len(bounds) else len(lines)
@@ -340,7 +343,10 @@ def _sections(lines: list[str], heads: list[_Heading], title_head: _Heading | No
                 stack.pop()
             stack.append((level, heading))
         md = "\n".join(body_lines).strip("\n")
-        blocks = parse_blocks(body_lines)
+        own = parse_blocks(body_lines)
+        blocks = _strike_blocks(own, body_lines, end - len(body_lines), struck)
+        # text struck by a span that runs over blocks, which strike_spans(md) cannot see whole
+        spanned = tuple(b.text for b, o in zip(blocks, own, strict=True) if b.obsolete and not o.obsolete)
         anchor = _unique_anchor(slugify(heading) if heading else "", used)
         if head is None and not blocks:
             continue
@@ -353,9 +359,47 @@ def _sections(lines: list[str], heads: list[_Heading], title_head: _Heading | No
                 blocks=tuple(blocks),
                 markdown=md,
                 links=tuple(_links(md)),
-                obsolete=tuple(strike_spans(md)),
+                obsolete=tuple(strike_spans(md)) + spanned,
             )
         )
+    return out
+
+
+def struck_lines(lines: list[str]) -> list[bool]:
+    """Which lines lie inside a struck-out span that runs over several lines: such a span
+    (`<strike>` before a heading, `</strike>` sections later) holds paragraphs, code and
+    whole sections that no single block's own markup marks as obsolete."""
+    flags = [False] * len(lines)
+    text = "\n".join(lines)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    for begin, end in strike_ranges(text):
+        first = bisect.bisect_right(starts, begin) - 1
+        last = bisect.bisect_right(starts, end - 1) - 1
+        if last > first:
+            for i in range(first, last + 1):
+                flags[i] = True
+    return flags
+
+
+def _strike_blocks(blocks: list[Block], body: list[str], offset: int, struck: list[bool]) -> list[Block]:
+    """Mark obsolete the blocks whose every line lies in a multi-line struck span; a block's
+    lines are found by its markdown, in reading order."""
+    if not any(struck[offset : offset + len(body)]):
+        return blocks
+    text = "\n".join(body)
+    out, cursor = [], 0
+    for block in blocks:
+        at = text.find(block.markdown, cursor) if block.markdown else -1
+        if at < 0 or block.obsolete:
+            out.append(block)
+            continue
+        cursor = at + len(block.markdown)
+        first = offset + text.count("\n", 0, at)
+        last = first + block.markdown.count("\n")
+        whole = all(struck[first : last + 1])
+        out.append(replace(block, obsolete=True) if whole else block)
     return out
 
 

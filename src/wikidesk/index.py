@@ -30,7 +30,7 @@ from .config import Config
 from .corpus import Block, Corpus, Link, Page, Section, iter_page_files
 from .errors import IndexProblem, WikideskError
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: multi-line struck spans mark their blocks obsolete
 FIELDS = ("title", "heading", "body")
 POINTER = "CURRENT"
 SERVING = ("bm25f", "chars", "char_grams")

@@ -81,6 +81,15 @@ def strike_spans(md: str) -> list[str]:
     return spans
 
 
+_STRIKE_TAG_RE = re.compile(r"<(strike|s|del)>(.*?)</\1>", re.I | re.S)
+
+
+def strike_ranges(text: str) -> list[tuple[int, int]]:
+    """Character ranges of the struck-out spans tagged in HTML (`<strike>`, `<s>`, `<del>`),
+    which MediaWiki lets run over paragraphs and headings; `~~` spans stay within a block."""
+    return [m.span() for m in _STRIKE_TAG_RE.finditer(text)]
+
+
 def footnote_numbers(md: str) -> list[int]:
     return [int(n) for n in _FOOTNOTE_RE.findall(_CODE_SPAN_RE.sub("", md))]
 
