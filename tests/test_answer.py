@@ -250,6 +250,16 @@ def test_abstains_on_nonsense_and_off_topic_questions(desk, question):
     assert isinstance(result["citations"], list)
 
 
+def test_confidence_features_are_shares_so_a_long_question_is_not_distrusted_for_its_length():
+    from wikidesk.answer import Evidence
+
+    short = Evidence(0.8, 0.5, 0.6, unknown=1, known=3, novelty=0.5, page_named=0.4)
+    long = Evidence(0.8, 0.5, 0.6, unknown=3, known=9, novelty=1.5, page_named=0.4)
+    assert short.features()[3] == long.features()[3] == 0.25  # unknown share
+    assert short.features()[5] == long.features()[5] == 0.5  # mean novelty of the unknown words
+    assert Evidence(0.0, 0.0, 0.0, unknown=2, known=0, novelty=2.0).features()[3] == 1.0
+
+
 def test_confidence_is_above_the_threshold_for_the_seed_question(desk):
     result = desk.ask(SEED_QUESTION)
     assert desk.config.min_confidence <= result["confidence"] <= 1.0

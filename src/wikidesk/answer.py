@@ -322,33 +322,39 @@ def gather_commands(
 
 
 # Logistic model over the features below, fit on the tuning split of tests/eval/questions.jsonl
-# (answerable vs. unanswerable, balanced classes, C=10 chosen by cross-validation on that split); notebooks/retrieval_evaluation.ipynb refits it.
-CONFIDENCE_WEIGHTS = (4.278, 0.532, 3.412, -1.645, 0.666, -2.496, 5.321)
-CONFIDENCE_BIAS = -6.282
+# (answerable vs. unanswerable, balanced classes, C=10 chosen by cross-validation on that
+# split); notebooks/retrieval_evaluation.ipynb refits it.
+CONFIDENCE_WEIGHTS = (2.233, 0.592, 4.427, -6.54, 0.737, -2.379, 4.371)
+CONFIDENCE_BIAS = -6.341
+
+
+# The question's rarest words say what it is about; long questions carry many more words that
+# no section needs to hold, so coverage and score are measured on these only.
+SALIENT_TERMS = 4
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """Why an answer is (not) trusted; each value is cheap to compute from the top hit."""
+    """Why an answer is (not) trusted; each value is cheap to compute from the top hit, and each
+    is a share or a mean, so a long question is not distrusted for its length."""
 
-    coverage: float  # share of the question's own idf mass found in the top section
+    coverage: float  # share of the idf mass of the question's rarest words found in the top section
     title_match: float  # best idf of a question term in the top section's title or headings
-    lexical: float  # the top section's BM25F score over the best a section could score
+    lexical: float  # the top section's BM25F score over the best the rarest words could score
     unknown: int  # words of the question the wiki never uses (after spelling correction)
     known: int  # distinct question terms the wiki does use
-    novelty: float  # how unlike any wiki word the unknown words look (character n-grams)
-    page_named: float = (
-        0.0  # best idf of a question term in the top page's title: the question names the page's subject
-    )
+    novelty: float  # how unlike any wiki word the unknown words look (character n-grams), summed
+    page_named: float = 0.0  # best idf of a question term in the top page's title
 
     def features(self) -> tuple[float, ...]:
+        words = self.unknown + self.known
         return (
             self.coverage,
             self.title_match,
             self.lexical,
-            float(min(self.unknown, 3)),
+            self.unknown / words if words else 1.0,
             float(min(self.known, 6)),
-            self.novelty,
+            self.novelty / self.unknown if self.unknown else 0.0,
             self.page_named,
         )
 
@@ -356,24 +362,25 @@ class Evidence:
 def evidence(query: Query, hits: list[Hit], index: Index) -> Evidence:
     idf = _idf(index)
     top_idf = float(idf.max()) if len(idf) else 1.0
-    own = {t: query.terms[t] for t in query.own}
+    own = sorted(query.own, key=lambda t: (-float(idf[t]), t))
     novelty = sum(_novelty(w, index) for w in query.unknown)
     if not hits or not own:
         return Evidence(0.0, 0.0, 0.0, len(query.unknown), len(own), novelty)
     top = hits[0].evidence
-    body = _unit_terms(top.text)[0]
     # "Open Babel" is also typed "openbabel", as its module is named
     titles = _unit_terms(" ".join((top.title, top.title.replace(" ", ""))))[0]
     heads = titles | _unit_terms(" ".join(top.heading_path))[0]
-    total = sum(float(idf[t]) for t in own)
-    covered = sum(float(idf[t]) for t in own if index.terms[t] in body)
+    seen = heads | _unit_terms(top.text)[0]
+    salient = own[:SALIENT_TERMS]
+    total = sum(float(idf[t]) for t in salient)
+    covered = sum(float(idf[t]) for t in salient if index.terms[t] in seen)
     titled = [float(idf[t]) for t in own if index.terms[t] in heads]
     named = [float(idf[t]) for t in own if index.terms[t] in titles]
-    ideal = sum(w * float(idf[t]) for t, w in query.terms.items()) * (index.params.k1 + 1)
+    ideal = sum(query.terms.get(t, 1.0) * float(idf[t]) for t in salient) * (index.params.k1 + 1)
     return Evidence(
         coverage=covered / total if total else 0.0,
         title_match=max(titled, default=0.0) / top_idf,
-        lexical=hits[0].lexical / ideal if ideal else 0.0,
+        lexical=min(hits[0].lexical / ideal, 2.0) if ideal else 0.0,
         unknown=len(query.unknown),
         known=len(own),
         novelty=novelty,

@@ -63,7 +63,7 @@ class Config:
     retired_terms: tuple[str, ...] = ("Python 2",)
     # answers
     top_k: int = 5
-    min_confidence: float = 0.31
+    min_confidence: float = 0.27
     answer_sentences: int = 3
     snippet_chars: int = 300
     # web
