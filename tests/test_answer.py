@@ -209,6 +209,23 @@ def test_snippet_is_bounded_and_highlights_point_at_query_terms(desk):
     assert any(c["highlights"] for c in citations)
 
 
+def test_commands_fill_up_from_the_next_citations_when_the_answer_has_few(tmp_path):
+    (tmp_path / "widget.md").write_text(
+        "# Widget\n\n## Cache\n\nThe widget cache goes stale after a week; flush the widget cache "
+        "when plots look old.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "flusher.md").write_text(
+        "# Flusher\n\nFlusher empties caches:\n\n`    [juser@picotte001 ~]$ flusher --all ~/.widget`\n",
+        encoding="utf-8",
+    )
+    config = Config()
+    desk = Wikidesk(build_eval_index([tmp_path], config), config)
+    result = desk.ask("how do I flush the widget cache")
+    assert [c["page"] for c in result["citations"][:2]] == ["widget", "flusher"]
+    assert result["commands"][0] == {"command": "flusher --all ~/.widget", "citation": 2, "placeholders": []}
+
+
 # --------------------------------------------------------------------------- obsolete text
 
 

@@ -298,24 +298,27 @@ def _module_family(command: str) -> tuple[str, tuple[int, ...]] | None:
 
 
 def gather_commands(
-    sections: list[tuple[Chunk, Section]], used: set[int], weights: dict[str, float]
+    sections: list[tuple[Chunk, Section]], used: set[int], weights: dict[str, float], limit: int = 5
 ) -> list[Command]:
-    """Commands from the cited sections only: those of the sections the answer quotes, or,
-    when they have none, those of the other cited sections of the top page (a page's lead often
-    has its modulefile in the 'Installed Versions' section below it)."""
+    """Commands from the cited sections only, most relevant first: those of the sections the
+    answer quotes; then, while fewer than `limit`, those of the other sections of the top page
+    (a page's lead often has its modulefile in the 'Installed Versions' section below it) and of
+    the first three citations (a question's top section often explains, and the next one shows
+    the command)."""
     if not sections:
         return []
     top_page = sections[0][0].page
     own = [c for n in sorted(used) for c in section_commands(sections[n - 1][1], n, sections[n - 1][0].page)]
-    if own:
-        return rank_commands(own, weights)
+    first = rank_commands(own, weights, limit)
+    if len(first) >= limit:
+        return first
     nearby = [
         c
         for n, (chunk, section) in enumerate(sections, 1)
-        if chunk.page == top_page and n not in used
+        if n not in used and (chunk.page == top_page or n <= 3)
         for c in section_commands(section, n, chunk.page)
     ]
-    return rank_commands(nearby, weights)
+    return first + rank_commands(nearby, weights, limit - len(first))
 
 
 # --------------------------------------------------------------------------- confidence
