@@ -246,3 +246,40 @@ def test_bm25f_equals_direct_formula_on_tiny_corpus():
     scores = bm25.score(p, ids, np.ones(len(ids)))
     for d in range(index.n_chunks):
         assert scores[d] == pytest.approx(sum(expected.get((d, t), 0.0) for t in query), rel=1e-6)
+
+
+@pytest.mark.parametrize("n_terms", [1, 3, 8, 9, 40])
+def test_few_and_many_term_scoring_paths_agree(n_terms):
+    """A few terms are added one by one, many are gathered at once: the sums must not differ."""
+    rng = np.random.default_rng(n_terms)
+    n_docs, n_vocab = 300, 60
+    columns = [np.sort(rng.choice(n_docs, size=rng.integers(1, 80), replace=False)) for _ in range(n_vocab)]
+    postings = bm25.Postings(
+        indptr=np.concatenate([[0], np.cumsum([len(c) for c in columns])]).astype(np.int32),
+        indices=np.concatenate(columns).astype(np.int32),
+        data=rng.random(sum(len(c) for c in columns)),
+        n_docs=n_docs,
+    )
+    terms = rng.choice(n_vocab, size=n_terms, replace=False).astype(np.int64)
+    weights = rng.choice([1.0, 0.3, 0.8], size=n_terms)
+    expected = np.zeros(n_docs)
+    for t, w in zip(terms, weights, strict=True):
+        docs, values = postings.column(int(t))
+        expected[docs] += w * values
+    assert np.allclose(bm25.score(postings, terms, weights), expected)
+    assert np.allclose(bm25._score_each(postings, terms, weights), expected)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("k", [1, 10, 50])
+def test_top_k_on_long_score_arrays_equals_a_full_sort(seed, k):
+    """The grouped bound that spares sorting every match must return exactly the k best, ties
+    in chunk order, also when scores repeat (one common term) or few are positive."""
+    rng = np.random.default_rng(seed)
+    n = 100_003
+    scores = np.zeros(n)
+    hit = rng.choice(n, size=[30, 3000, 60000, n][seed], replace=False)
+    scores[hit] = rng.choice([0.5, 1.0, 1.5], size=len(hit)) if seed % 2 else rng.random(len(hit))
+    positive = np.flatnonzero(scores > 0)
+    expected = positive[np.lexsort((positive, -scores[positive]))][:k]
+    assert bm25.top_k(scores, k).tolist() == expected.tolist()

@@ -170,6 +170,8 @@ def score(postings: Postings, terms: np.ndarray, weights: np.ndarray) -> np.ndar
     """Sum of weight x posting value over the query's terms, for every chunk."""
     if len(terms) == 0:
         return np.zeros(postings.n_docs)
+    if len(terms) <= _FEW_TERMS:
+        return _score_each(postings, terms, weights)
     starts = postings.indptr[terms]
     lengths = postings.indptr[terms + 1] - starts
     # positions of every posting of every term, gathered without a Python loop over terms
@@ -178,6 +180,24 @@ def score(postings: Postings, terms: np.ndarray, weights: np.ndarray) -> np.ndar
     positions = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(starts - offsets, lengths)
     vals = postings.data[positions] * np.repeat(np.asarray(weights, dtype=np.float64), lengths)
     return np.bincount(postings.indices[positions], weights=vals, minlength=postings.n_docs)
+
+
+# Up to this many terms, adding each term's postings in turn is faster than gathering them all
+# at once (a word query has a handful of terms; character n-grams bring hundreds of tokens).
+_FEW_TERMS = 8
+
+
+def _score_each(postings: Postings, terms: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    out = np.zeros(postings.n_docs)
+    pairs = zip(terms.tolist(), np.asarray(weights, dtype=np.float64).tolist(), strict=True)
+    for n, (term, weight) in enumerate(pairs):
+        docs, values = postings.column(term)
+        values = values if weight == 1.0 else weight * values
+        if n == 0:
+            out[docs] = values  # nothing to add to yet
+        else:
+            out[docs] += values  # a term lists each chunk once, so no index repeats
+    return out
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
@@ -197,14 +217,18 @@ _BLOCK = 64
 
 
 def _top_k_by_blocks(scores: np.ndarray, k: int) -> np.ndarray | None:
-    """On long score arrays: the k-th best of the per-block maxima bounds the k-th best score
-    from below, so only the few scores above that bound need sorting, not every match of a
-    common term. None when the bound does not help (short arrays, few positive scores)."""
+    """On long score arrays: the k-th best of the group maxima bounds the k-th best score from
+    below, so only the few scores above that bound need sorting, not every match of a common
+    term. None when the bound does not help (short arrays, few positive scores).
+
+    Group j holds every m-th score from j on: the maxima are then an element-wise max over
+    `_BLOCK` contiguous rows, which vectorises, where a max within each contiguous block of
+    `_BLOCK` scores does not (four times slower at 100,000 chunks)."""
     n = len(scores)
     if k <= 0 or n < 4 * _BLOCK * k:
         return None
     m = n // _BLOCK
-    maxima = scores[: m * _BLOCK].reshape(m, _BLOCK).max(axis=1)
+    maxima = scores[: m * _BLOCK].reshape(_BLOCK, m).max(axis=0)
     bound = np.partition(maxima, m - k)[m - k]
     if not bound > 0:
         return None

@@ -734,9 +734,14 @@ def plain_bm25(index: Index, text: str, k: int = 10) -> list[Hit]:
     if not weights:
         return []
     scores = _scores(index.matrices["bm25"], {t: float(c) for t, c in weights.items()})
-    order = bm25.top_k(scores, max(50, k * 5))
-    hits = [Hit(index.chunks[i], float(scores[i]), float(scores[i])) for i in order]
-    return collapse_sections(hits)[:k]
+    seen: set[tuple[str, int]] = set()
+    hits = []
+    for i in bm25.top_k(scores, max(50, k * 5)).tolist():  # best chunk of each section, k of them
+        chunk = index.chunks[i]
+        if (chunk.page, chunk.section) not in seen and len(hits) < k:
+            seen.add((chunk.page, chunk.section))
+            hits.append(Hit(chunk, float(scores[i]), float(scores[i])))
+    return hits
 
 
 class Searcher:
