@@ -540,8 +540,8 @@ def named_pages(index: Index, query: Query, config: Config) -> frozenset[int]:
     for t in query.own:
         term = index.terms[t]
         titled = table.titled.get(term)
-        if not titled or term in clusters:
-            continue
+        if not titled or len(titled) > config.subject_max_pages or term in clusters:
+            continue  # every page it titles uses it, so it is used on too many pages
         chunks, _ = postings.column(t)
         if len(chunks) * SUBJECT_SHARE > sum(len(table.chunks_of[p]) for p in titled):
             continue  # most of its chunks are elsewhere, whatever they are
