@@ -275,6 +275,13 @@ def analyze(text: str) -> list[str]:
     return terms
 
 
+@lru_cache(maxsize=4096)
+def title_terms(title: str) -> frozenset[str]:
+    """A page title's terms, also with the title written as one word: 'Open Babel' is typed
+    'openbabel', as its module is named."""
+    return frozenset(analyze(f"{title} {title.replace(' ', '')}"))
+
+
 def char_ngrams(text: str, lo: int = 3, hi: int = 5) -> list[str]:
     """Character n-grams inside word boundaries (padded with spaces), like char_wb.
 

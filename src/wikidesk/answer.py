@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import bm25
-from .analysis import analyze, char_ngrams, raw_tokens
+from .analysis import analyze, char_ngrams, raw_tokens, title_terms
 from .chunking import Chunk, whole_word
 from .commands import Command, section_commands
 from .config import Config
@@ -370,8 +370,7 @@ def evidence(query: Query, hits: list[Hit], index: Index) -> Evidence:
     if not hits or not own:
         return Evidence(0.0, 0.0, 0.0, len(query.unknown), len(own), novelty)
     top = hits[0].evidence
-    # "Open Babel" is also typed "openbabel", as its module is named
-    titles = _unit_terms(" ".join((top.title, top.title.replace(" ", ""))))[0]
+    titles = title_terms(top.title)
     heads = titles | _unit_terms(" ".join(top.heading_path))[0]
     seen = heads | _unit_terms(top.text)[0]
     salient = own[:SALIENT_TERMS]

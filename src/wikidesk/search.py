@@ -11,21 +11,33 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from . import bm25
-from .analysis import STOPWORDS, analyze, char_ngrams, expand_token, is_technical, raw_tokens, stem
+from .analysis import (
+    STOPWORDS,
+    analyze,
+    char_ngrams,
+    expand_token,
+    is_technical,
+    raw_tokens,
+    stem,
+    title_terms,
+)
 from .chunking import Chunk, is_navigation, is_troubleshooting, whole_word
 from .commands import INSTALLATION_HEADING_RE, section_commands
 from .config import Config
 from .errors import WikideskError
 from .index import Index
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -496,9 +508,8 @@ def rank(index: Index, query: Query, config: Config, k: int = 10, lexical_matrix
 
 @dataclass(frozen=True)
 class TitleTable:
-    """Per chunk its page's number, per page its chunks, and for every word of a page title the
-    pages it titles (a title also counts written as one word: 'Open Babel' -> 'openbabel').
-    Built once per index."""
+    """Per chunk its page's number, per page its chunks, and for every term of a page title
+    (`title_terms`) the pages it titles. Built once per index."""
 
     page_of: np.ndarray
     chunks_of: tuple[np.ndarray, ...]
@@ -516,7 +527,7 @@ def _title_table(index: Index) -> TitleTable:
         page_of[i] = number[c.page]
     titled: dict[str, list[int]] = {}
     for p, title in enumerate(titles):
-        for term in dict.fromkeys(analyze(f"{title} {title.replace(' ', '')}")):
+        for term in title_terms(title):
             titled.setdefault(term, []).append(p)
     order = np.argsort(page_of, kind="stable")
     bounds = np.searchsorted(page_of[order], np.arange(len(titles) + 1))
@@ -700,13 +711,21 @@ def _page_chunks(index: Index) -> dict[str, list[Chunk]]:
 
 
 def collapse_sections(hits: Sequence[Hit]) -> list[Hit]:
+    return first_per_section(hits, lambda h: h.chunk)
+
+
+def first_per_section(items: Iterable[T], chunk_of: Callable[[T], Chunk], k: int | None = None) -> list[T]:
+    """The first item (the best-ranked chunk) of each section, in order, at most `k`."""
     seen: set[tuple[str, int]] = set()
     out = []
-    for h in hits:
-        key = (h.chunk.page, h.chunk.section)
+    for item in items:
+        chunk = chunk_of(item)
+        key = (chunk.page, chunk.section)
         if key not in seen:
             seen.add(key)
-            out.append(h)
+            out.append(item)
+            if len(out) == k:
+                break
     return out
 
 
@@ -734,14 +753,9 @@ def plain_bm25(index: Index, text: str, k: int = 10) -> list[Hit]:
     if not weights:
         return []
     scores = _scores(index.matrices["bm25"], {t: float(c) for t, c in weights.items()})
-    seen: set[tuple[str, int]] = set()
-    hits = []
-    for i in bm25.top_k(scores, max(50, k * 5)).tolist():  # best chunk of each section, k of them
-        chunk = index.chunks[i]
-        if (chunk.page, chunk.section) not in seen and len(hits) < k:
-            seen.add((chunk.page, chunk.section))
-            hits.append(Hit(chunk, float(scores[i]), float(scores[i])))
-    return hits
+    order = bm25.top_k(scores, max(50, k * 5)).tolist()
+    firsts = first_per_section(order, lambda i: index.chunks[i], k)  # hits only for those kept
+    return [Hit(index.chunks[i], float(scores[i]), float(scores[i])) for i in firsts]
 
 
 class Searcher:
