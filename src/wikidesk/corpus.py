@@ -392,10 +392,13 @@ def _strike_blocks(blocks: list[Block], body: list[str], offset: int, struck: li
     out, cursor = [], 0
     for block in blocks:
         at = text.find(block.markdown, cursor) if block.markdown else -1
-        if at < 0 or block.obsolete:
+        if at < 0:
             out.append(block)
             continue
         cursor = at + len(block.markdown)
+        if block.obsolete:
+            out.append(block)
+            continue
         first = offset + text.count("\n", 0, at)
         last = first + block.markdown.count("\n")
         whole = all(struck[first : last + 1])
