@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from wikidesk.analysis import analyze
-from wikidesk.answer import NOT_FOUND, answer_units, rank_commands
+from wikidesk.answer import NOT_FOUND, _joins, answer_units, rank_commands
 from wikidesk.chunking import chunk_pages
 from wikidesk.commands import Command
 from wikidesk.config import Config
@@ -151,6 +151,41 @@ def test_the_newest_of_several_listed_versions_comes_first():
         "module load widget/9.8",
         "module load other/11",
     ]
+
+
+def test_a_modulefile_with_its_version_run_on_matches_the_bare_name():
+    listed = ["conda env list", "module load python/widgetconda3"]
+    assert ranked(listed, "widgetconda on the cluster")[0] == "module load python/widgetconda3"
+
+
+def test_words_written_apart_match_a_command_that_runs_them_together(tmp_path):
+    (tmp_path / "widget.md").write_text(
+        "# Widget\n\n## Installation\n\nWidget keeps its data under its own directory.\n\n"
+        "To install it:\n\n`    [juser@picotte001 ~]$ mkdir widget`\n`    [juser@picotte001 ~]$ cd widget`\n\n"
+        "Then run the installer, which asks a few setup questions:\n\n"
+        "`    [juser@picotte001 widget]$ ./widgetSetup.pl`\n",
+        encoding="utf-8",
+    )
+    config = Config()
+    desk = Wikidesk(build_eval_index([tmp_path], config), config)
+    plain = desk.ask("how do I install widget for myself")
+    assert [c["command"] for c in plain["commands"]][:1] == ["mkdir widget"]
+    result = desk.ask("how do I set up widget for myself")
+    assert result["commands"][0]["command"] == "./widgetSetup.pl"
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "joins"),
+    [
+        ("set", "up", True),
+        ("log", "in", True),
+        ("jupyter", "lab", True),
+        ("do", "i", False),
+        ("in", "it", False),
+    ],
+)
+def test_only_names_and_phrasal_verbs_are_joined(first, second, joins):
+    assert _joins(first, second) is joins
 
 
 def test_a_version_the_question_names_beats_a_newer_one():

@@ -172,6 +172,20 @@ def test_command_quoted_in_running_text_is_offered():
     assert (cmd.command, cmd.origin) == ("conda activate bioconda", "inline")
 
 
+def test_command_in_double_quotes_in_running_text_is_offered():
+    body = 'Widget needs cmake; see the CMake page, or do "module avail cmake" to list the builds.'
+    (cmd,) = section_commands(section(body))
+    assert (cmd.command, cmd.origin) == ("module avail cmake", "inline")
+
+
+@pytest.mark.parametrize(
+    "quoted",
+    ["conda environment", "R 4.1", "module load ...", "make the widget", "quite right"],
+)
+def test_names_and_phrases_in_double_quotes_are_not_commands(quoted):
+    assert commands(f'Choose the kernel named "{quoted}" from the list.') == []
+
+
 def test_single_words_in_backticks_are_not_commands():
     assert commands("The `--user` flag and the `widget` binary are described below.") == []
 

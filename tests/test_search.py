@@ -167,6 +167,17 @@ def test_topic_words_the_wiki_lacks_still_count_as_unknown(tmp_path):
     assert Searcher(index, CONFIG).query("vortx weather tomorrow").unknown == ("weather", "tomorrow")
 
 
+def test_a_lexicon_word_the_wiki_never_uses_searches_for_its_group_and_stays_unknown(tmp_path):
+    index = program_index(
+        tmp_path, "vortx", "# Vortx\n\n## Prerequisites\n\nVortx needs a Fortran compiler.\n"
+    )
+    lexicon = Lexicon.parse("prerequisites, prereqs")
+    query = Searcher(index, CONFIG, lexicon).query("vortx prereqs")
+    assert index.terms and "prerequisit" in {index.terms[t] for t in query.terms}
+    assert query.unknown == ("prereqs",)
+    assert query.corrections == {}
+
+
 def test_an_everyday_word_the_wiki_uses_is_searched(tmp_path):
     index = program_index(tmp_path, "vortx", "# Vortx\n\nVortx always meshes a cavity.\n")
     assert "alway" in weights(index, "does vortx always mesh")

@@ -11,12 +11,13 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
 from . import bm25
-from .analysis import analyze, char_ngrams, raw_tokens, title_terms
+from .analysis import STOPWORDS, analyze, char_ngrams, raw_tokens, stem, title_terms
 from .chunking import Chunk, whole_word
 from .commands import Command, section_commands
 from .config import Config
@@ -276,16 +277,20 @@ def rank_commands(commands: list[Command], weights: dict[str, float], limit: int
 
 
 _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])")
+# a name with its version run on, `anaconda3` or `python37`, also holds the bare name
+_VERSIONED_RE = re.compile(r"^([a-z]{4,})\d+$")
 _MODULE_LOAD_RE = re.compile(r"^(?:module\s+(?:load|add)|ml)\s+(\S+)/([^/\s]*\d[^/\s]*)$")
 
 
 @lru_cache(maxsize=4096)
 def _command_terms(command: str) -> frozenset[str]:
     """A command's analysed terms, with the parts of camel-case names too (`phymmblSetup.pl`
-    holds 'setup')."""
+    holds 'setup') and names without a version run on (`python/anaconda3` holds 'anaconda')."""
     terms = _unit_terms(command)[0]
     split = _CAMEL_RE.sub(" ", command)
-    return terms | _unit_terms(split)[0] if split != command else terms
+    if split != command:
+        terms |= _unit_terms(split)[0]
+    return terms | {m.group(1) for t in terms if (m := _VERSIONED_RE.match(t))}
 
 
 def _module_family(command: str) -> tuple[str, tuple[int, ...]] | None:
@@ -295,6 +300,33 @@ def _module_family(command: str) -> tuple[str, tuple[int, ...]] | None:
     if not m:
         return None
     return m.group(1), tuple(int(x) for x in re.findall(r"\d+", m.group(2)))
+
+
+def _command_weights(query: Query, index: Index, weights: dict[str, float]) -> dict[str, float]:
+    """The question's terms, and two words it writes apart that commands write as one ("set up"
+    for `setup.py`, "log in" for `login`): names are run together far more in code than in prose."""
+    words = raw_tokens(query.text)
+    idf = _idf(index)
+    out = dict(weights)
+    for a, b in pairwise(words):
+        if not _joins(a, b):
+            continue
+        joined = stem(a + b)
+        if joined not in out and (tid := index.vocab.get(joined)) is not None:
+            out[joined] = float(idf[tid])
+    return out
+
+
+# the particles of phrasal verbs, which a command name swallows ("setup", "login", "backup")
+_PARTICLES = frozenset({"up", "in", "out", "off", "on"})
+
+
+def _joins(first: str, second: str) -> bool:
+    """Two words that may be one name split apart: both words proper, or a verb and its particle
+    ("set up"); never a function word with its neighbour ("do i" is not `doi`)."""
+    if not (first.isalpha() and second.isalpha()) or first in STOPWORDS or len(first) < 3:
+        return False
+    return second in _PARTICLES or (second not in STOPWORDS and len(second) >= 2)
 
 
 def gather_commands(
@@ -481,7 +513,9 @@ def compose(question: str, query: Query, hits: list[Hit], index: Index, config: 
         answered = False
     commands: list[Command] = []
     if answered:
-        commands = gather_commands(sections, {s.citation for s in chosen} | {1}, weights)
+        commands = gather_commands(
+            sections, {s.citation for s in chosen} | {1}, _command_weights(query, index, weights)
+        )
     answer = " ".join(f"{s.text} [{s.citation}]" for s in chosen) if answered else NOT_FOUND
     used_sections = [sections[n - 1] for n in sorted({s.citation for s in chosen} | {1})] if answered else []
     return {

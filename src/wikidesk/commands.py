@@ -213,12 +213,40 @@ _BARE_NAME_RE = re.compile(r"^[A-Za-z][\w.+-]*(?:/[\w.+-]+)*$")
 _HASH_RE = re.compile(r"^(?=[a-f]*\d)(?=\d*[a-f])[0-9a-f]{7,40}$")
 
 
+# Prose quotes a command in double quotes too ('or do "module avail cmake"'); those quotes also
+# hold names and phrases, so only a command word followed by a subcommand, an option or a path
+# counts: "module avail cmake" and "qstat -j JOBID", not "conda environment" or "R 4.1".
+_QUOTED_RE = re.compile(r'["\u201c]([^"\u201d]{3,120})["\u201d]')
+_SUBCOMMANDS = {
+    "module": {"load", "avail", "list", "use", "unload", "purge", "show", "spider", "swap", "display"},
+    "conda": {"activate", "deactivate", "create", "install", "env", "list", "init", "config", "remove"},
+    "pip": {"install", "uninstall", "list", "show", "freeze"},
+    "pip3": {"install", "uninstall", "list", "show", "freeze"},
+    "make": {"install", "check", "test", "clean", "all"},
+}
+
+
+def _quoted_command(text: str) -> bool:
+    words = text.split()
+    if len(words) < 2 or not looks_like_command(text) or text.endswith(("...", "\u2026")):
+        return False
+    known = _SUBCOMMANDS.get(words[0])
+    if known is not None:
+        return words[1] in known
+    return words[1].startswith("-") or "/" in words[1]
+
+
 def inline_commands(block: Block) -> list[str]:
-    """Commands quoted in running text: "Do `conda activate bioconda` once ..."."""
+    """Commands quoted in running text: "Do `conda activate bioconda` once ...", or in double
+    quotes: 'or do "module avail cmake"'."""
     out = []
     for m in _CODE_SPAN_RE.finditer(block.markdown):
         text = m.group(1).strip()
         if len(text.split()) >= 2 and looks_like_command(text):
+            out.append(text)
+    for m in _QUOTED_RE.finditer(_CODE_SPAN_RE.sub(" ", block.markdown)):
+        text = " ".join(m.group(1).split())
+        if _quoted_command(text):
             out.append(text)
     return out
 

@@ -96,6 +96,11 @@ class Lexicon:
                         index.setdefault(first[0], set()).add(g)
         object.__setattr__(self, "by_first", {k: tuple(sorted(v)) for k, v in index.items()})
 
+    def names(self, term: str) -> bool:
+        """Whether `term` is by itself a member of some group, so a word the wiki never uses
+        is still understood through the group's other members."""
+        return any((term,) == analysed for g in self.by_first.get(term, ()) for analysed, _ in self.groups[g])
+
     @classmethod
     def parse(cls, text: str) -> Lexicon:
         groups = []
@@ -259,6 +264,7 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
     words = raw_tokens(text)
     said: set[str] = set()
     everyday = everyday_words()
+    lexicon = lexicon or load_lexicon()
     for tok in words:
         found = False
         terms = expand_token(tok)
@@ -280,18 +286,24 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
                 kept.append(us)
                 surface.append(tok)
                 found = True
-            elif config.spelling and _correctable(term):
-                fixed = correct(term, index) or _correct_surface(tok, index)
-                parts = [fixed] if fixed and fixed in vocab else split_compound(term, index)
+            else:
+                parts = []
+                if config.spelling and _correctable(term):
+                    fixed = correct(term, index) or _correct_surface(tok, index)
+                    parts = [fixed] if fixed and fixed in vocab else split_compound(term, index)
                 for part in parts:
                     weights[vocab[part]] += 0.8
                     kept.append(part)
                 if parts:
                     corrections[tok] = " ".join(parts)
                     found = True
+                elif lexicon.names(term):
+                    # Jargon the wiki spells out ("prereqs"): its group searches for it, but the
+                    # word stays unknown, so a topic the wiki lacks ("rstudio") still lowers
+                    # confidence.
+                    kept.append(term)
         if not found and terms:
             unknown.append(tok)
-    lexicon = lexicon or load_lexicon()
     expanded = lexicon.expand(kept, words) if config.synonyms else {}
     expansions = tuple(expanded)
     for term, strong in expanded.items():
