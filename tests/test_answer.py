@@ -188,6 +188,11 @@ def test_only_names_and_phrasal_verbs_are_joined(first, second, joins):
     assert _joins(first, second) is joins
 
 
+def test_later_parts_of_a_version_do_not_match_a_version_the_question_names():
+    listed = ["module load widget/2.17.1", "module load widget/2.25.0"]
+    assert ranked(listed, "widget 1.7 is too old, which newer widget")[0] == "module load widget/2.25.0"
+
+
 def test_a_version_the_question_names_beats_a_newer_one():
     listed = ["module load widget/9.8", "module load widget/10.2"]
     assert ranked(listed, "widget 9.8 module")[0] == "module load widget/9.8"

@@ -391,6 +391,11 @@ def test_promoted_section_is_trusted_as_much_as_the_lead_that_matched(frobnik_in
     assert result["answered"] and result["commands"][0]["command"] == "module load frobnik/gcc/2.1"
 
 
+def test_a_question_asking_for_the_module_shows_the_installation_section_first(frobnik_index):
+    question = "what module do I load for frobnik tensor compression?"
+    assert top_sections(frobnik_index, question)[:2] == [("frobnik", "Installed Versions"), ("frobnik",)]
+
+
 @pytest.mark.parametrize(
     "question",
     [

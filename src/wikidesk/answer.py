@@ -279,18 +279,27 @@ def rank_commands(commands: list[Command], weights: dict[str, float], limit: int
 _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])")
 # a name with its version run on, `anaconda3` or `python37`, also holds the bare name
 _VERSIONED_RE = re.compile(r"^([a-z]{4,})\d+$")
+_VERSION_RE = re.compile(r"(?<![\w.])\d+(?:\.\d+)+")
 _MODULE_LOAD_RE = re.compile(r"^(?:module\s+(?:load|add)|ml)\s+(\S+)/([^/\s]*\d[^/\s]*)$")
 
 
 @lru_cache(maxsize=4096)
 def _command_terms(command: str) -> frozenset[str]:
     """A command's analysed terms, with the parts of camel-case names too (`phymmblSetup.pl`
-    holds 'setup') and names without a version run on (`python/anaconda3` holds 'anaconda')."""
+    holds 'setup') and names without a version run on (`python/anaconda3` holds 'anaconda').
+
+    A version holds its leading parts ('2', '2.17' of `git/2.17.1`) but not its later numbers:
+    a question about "git 1.7" must not favour 2.17.1 for its '1' and '17'.
+    """
     terms = _unit_terms(command)[0]
     split = _CAMEL_RE.sub(" ", command)
     if split != command:
         terms |= _unit_terms(split)[0]
-    return terms | {m.group(1) for t in terms if (m := _VERSIONED_RE.match(t))}
+    terms |= {m.group(1) for t in terms if (m := _VERSIONED_RE.match(t))}
+    versions = [v.split(".") for v in _VERSION_RE.findall(command)]
+    leading = {".".join(parts[:n]) for parts in versions for n in range(1, len(parts) + 1)}
+    later = {part for parts in versions for part in parts[1:]}
+    return (terms - (later - leading)) | leading
 
 
 def _module_family(command: str) -> tuple[str, tuple[int, ...]] | None:
