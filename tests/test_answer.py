@@ -317,6 +317,25 @@ def test_confidence_features_are_shares_so_a_long_question_is_not_distrusted_for
     assert Evidence(0.0, 0.0, 0.0, unknown=2, known=0, novelty=2.0).features()[3] == 1.0
 
 
+def test_a_tool_the_pages_lead_names_counts_as_naming_the_page(tmp_path):
+    from wikidesk.answer import evidence
+
+    (tmp_path / "widgetkit.md").write_text(
+        "# WidgetKit\n\nWidgetKit bundles barCounter (a read tallier) and GPUs drivers.\n\n"
+        "## Installed Version\n\nUse the modulefile `widgetkit/1.2`.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "other.md").write_text("# Other\n\nA read tallier for queues.\n", encoding="utf-8")
+    config = Config()
+    index = build_eval_index([tmp_path], config)
+    desk = Wikidesk(index, config)
+    named = evidence(*desk.searcher.search("barcounter module"), index)
+    assert named.page_named > 0
+    plain = evidence(*desk.searcher.search("tallier module"), index)
+    assert plain.page_named == 0
+    assert evidence(*desk.searcher.search("gpus module"), index).page_named == 0
+
+
 def test_confidence_is_above_the_threshold_for_the_seed_question(desk):
     result = desk.ask(SEED_QUESTION)
     assert desk.config.min_confidence <= result["confidence"] <= 1.0

@@ -388,7 +388,7 @@ class Evidence:
     unknown: int  # words of the question the wiki never uses (after spelling correction)
     known: int  # distinct question terms the wiki does use
     novelty: float  # how unlike any wiki word the unknown words look (character n-grams), summed
-    page_named: float = 0.0  # best idf of a question term in the top page's title
+    page_named: float = 0.0  # best idf of a question term in the top page's title or lead names
 
     def features(self) -> tuple[float, ...]:
         words = self.unknown + self.known
@@ -411,7 +411,7 @@ def evidence(query: Query, hits: list[Hit], index: Index) -> Evidence:
     if not hits or not own:
         return Evidence(0.0, 0.0, 0.0, len(query.unknown), len(own), novelty)
     top = hits[0].evidence
-    titles = title_terms(top.title)
+    titles = title_terms(top.title) | lead_names(index, top.page)
     heads = titles | _unit_terms(" ".join(top.heading_path))[0]
     seen = heads | _unit_terms(top.text)[0]
     salient = own[:SALIENT_TERMS]
@@ -429,6 +429,23 @@ def evidence(query: Query, hits: list[Hit], index: Index) -> Evidence:
         novelty=novelty,
         page_named=max(named, default=0.0) / top_idf,
     )
+
+
+# A product name written with inner capitals ("PBJelly", "featureCounts"), not an acronym's
+# plural ("GPUs")
+_NAME_RE = re.compile(r"\b(?=\w*[a-z])(?=\w*[A-Z]\w*[A-Z]|\w*[a-z][A-Z])[A-Za-z][\w+-]*\b")
+_PLURAL_ACRONYM_RE = re.compile(r"[A-Z]s$")
+
+
+def lead_names(index: Index, page: str) -> frozenset[str]:
+    """Terms of the product names in a page's opening lines: "PBSuite contains PBJelly" makes a
+    question about PBJelly one that names the page, as much as one about PBSuite does."""
+    known: dict[str, frozenset[str]] = index.cache("lead_names", dict)
+    if page not in known:
+        lead = next((s for s in index.pages[page].sections if not s.heading_path), None)
+        names = _NAME_RE.findall(lead.text[:600]) if lead else []
+        known[page] = frozenset(t for n in names if not _PLURAL_ACRONYM_RE.search(n) for t in analyze(n))
+    return known[page]
 
 
 def _novelty(word: str, index: Index) -> float:
