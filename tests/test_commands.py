@@ -152,6 +152,14 @@ def test_a_line_running_the_pages_own_program_is_a_command():
     ]
 
 
+def test_the_pages_own_program_is_recognised_without_the_page_ids_punctuation():
+    block = "`    widgetpro+ -batch -fabric IBV run.sim`"
+    assert [c.command for c in section_commands(section(block), program="widget-pro+")] == [
+        "widgetpro+ -batch -fabric IBV run.sim"
+    ]
+    assert section_commands(section(block), program="+") == []
+
+
 def test_the_pages_own_program_in_a_block_of_output_is_not_a_command():
     block = "The packages in the environment:\n\n```\nnumpy (1.9.2)\nwidget (1.8.0)\n```"
     assert section_commands(section(block), program="widget") == []

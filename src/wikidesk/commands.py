@@ -164,6 +164,13 @@ def looks_like_command(line: str) -> bool:
     return first in COMMAND_WORDS or first.startswith(("./", "~/"))
 
 
+def _same_program(word: str, program: str) -> bool:
+    """`starccm+` runs the program of the page `star-ccm+`: page ids keep the title's
+    punctuation, commands drop some of it."""
+    key = re.sub(r"[\W_]", "", program.lower())
+    return bool(key) and re.sub(r"[\W_]", "", word.lower()) == key
+
+
 def commands_from_code(text: str, program: str = "") -> list[str]:
     """Commands in one code block: prompt lines, a whole script, or plain command lines.
 
@@ -177,7 +184,7 @@ def commands_from_code(text: str, program: str = "") -> list[str]:
     if SCRIPT_RE.search(text) and (len(filled) > 1 or DIRECTIVE_RE.match(filled[0])):
         return [text.strip("\n")]
     known = [looks_like_command(x) for x in filled]
-    runs_program = [bool(program) and x.split()[0] == program for x in filled]
+    runs_program = [bool(program) and _same_program(x.split()[0], program) for x in filled]
     own = all(k or r for k, r in zip(known, runs_program, strict=True))
     out = [x for x, k, r in zip(filled, known, runs_program, strict=True) if k or (own and r)]
     if len(out) > 1 and len(out) == len(filled) and _is_sequence(out):
