@@ -165,6 +165,15 @@ def test_the_pages_own_program_in_a_block_of_output_is_not_a_command():
     assert section_commands(section(block), program="widget") == []
 
 
+def test_a_block_of_compiler_options_or_settings_is_offered_to_copy():
+    body = "For the widget cards use:\n\n`   -gencode arch=compute_90,code=sm_90`\n\nor set:\n\n`   WIDGET_ARCH=90`"
+    assert commands(body) == ["-gencode arch=compute_90,code=sm_90", "WIDGET_ARCH=90"]
+
+
+def test_a_file_listing_is_not_taken_for_options():
+    assert commands("```\n-rw-r--r-- 1 juser users 512 Jan 1 results.csv\n```") == []
+
+
 def test_prose_without_code_offers_no_command():
     body = "Widget jobs run faster when the input sits on local scratch, so copy it there first."
     assert commands(body) == []

@@ -189,7 +189,16 @@ def commands_from_code(text: str, program: str = "") -> list[str]:
     out = [x for x, k, r in zip(filled, known, runs_program, strict=True) if k or (own and r)]
     if len(out) > 1 and len(out) == len(filled) and _is_sequence(out):
         return ["\n".join(out)]
+    if not out and filled and all(_SETTING_RE.match(x) and not _LISTING_RE.match(x) for x in filled):
+        return filled
     return out
+
+
+# A block of nothing but compiler options or variable settings ("-gencode arch=compute_70,...",
+# "CUDA_ARCH=70") is meant to be copied into a build, as a command is into a shell; a file
+# listing's permission column ("-rw-r--r--") is output, not an option.
+_SETTING_RE = re.compile(r"^(?:-{1,2}[A-Za-z]\S*(?:\s+\S+)*|[A-Z][A-Z0-9_]*=\S+)$")
+_LISTING_RE = re.compile(r"^[-dl][rwxsStT-]{9}")
 
 
 def _is_sequence(lines: list[str]) -> bool:
