@@ -391,6 +391,15 @@ def test_promoted_section_is_trusted_as_much_as_the_lead_that_matched(frobnik_in
     assert result["answered"] and result["commands"][0]["command"] == "module load frobnik/gcc/2.1"
 
 
+@pytest.mark.parametrize(
+    "question", ["is there anything for frobnik tensor compression?", "is frobnik compression installed?"]
+)
+def test_a_question_asking_whether_a_program_is_there_shows_its_installation_section_first(
+    frobnik_index, question
+):
+    assert top_sections(frobnik_index, question)[0] == ("frobnik", "Installed Versions")
+
+
 def test_a_question_asking_for_the_module_shows_the_installation_section_first(frobnik_index):
     question = "what module do I load for frobnik tensor compression?"
     assert top_sections(frobnik_index, question)[:2] == [("frobnik", "Installed Versions"), ("frobnik",)]

@@ -685,20 +685,32 @@ def installation_first(index: Index, query: Query, config: Config, hits: list[Hi
     """A keyword search that finds a program page's lead (its opening description) asks about
     the program, and what a user can act on is how to get it: the page's section giving the
     modulefile, else its 'Installed Versions'-like section, is shown first, with the lead after
-    it. So does a question asking for a module ("... what's the modulefile?"), whose other
-    words describe the program as its lead does. The lead's words are the ones the search
+    it. So does a question asking for a module ("... what's the modulefile?") or whether a
+    program is there ("is there something for ...", "is X available?"), whose other words
+    describe the program as its lead does. The lead's words are the ones the search
     matched (the installation section may share none), so the promoted hit keeps the lead's
     scores and answers to confidence through it. A lead that gives a module itself stays first."""
     if not (config.installation_first and hits and not hits[0].chunk.heading_path):
         return hits
     lead = hits[0].chunk
-    if not (keyword_search(query) or query.wants_module) or offers_module(index, lead):
+    asks = keyword_search(query) or query.wants_module or asks_availability(query.text)
+    if not asks or offers_module(index, lead):
         return hits
     target = installation_section(index, lead.page, _unwanted_clusters(query, config))
     if target is None:
         return hits
     promoted = dataclasses.replace(hits[0], chunk=target, via=lead)
     return [promoted, *(h for h in hits if (h.chunk.page, h.chunk.section) != (target.page, target.section))]
+
+
+_AVAILABILITY_RE = re.compile(
+    r"\b(?:is there|are there|do (?:we|you) have|does \w+ have|installed|available)\b", re.I
+)
+
+
+def asks_availability(text: str) -> bool:
+    """Whether the user asks if a program is there to use ("is there a ...", "is X installed")."""
+    return _AVAILABILITY_RE.search(text) is not None
 
 
 def _unwanted_clusters(query: Query, config: Config) -> frozenset[str]:
