@@ -138,6 +138,15 @@ def test_a_camel_case_script_name_matches_the_words_it_is_made_of():
     assert ranked(steps, "widget setup script")[0] == "./widgetSetup.pl"
 
 
+def test_a_question_word_inside_a_longer_command_name_counts_for_part():
+    steps = [Command(c) for c in ("mkdir build", "cd build", "make install", "ccmake ..", "make")]
+    weights = {"build": 1.0, "cmake": 3.0}  # a rare word, as idf weighs it
+    assert [c.command for c in rank_commands(steps, weights)][:2] == ["ccmake ..", "mkdir build"]
+    assert rank_commands(steps, {"build": 2.0, "cmake": 3.0})[0].command == "mkdir build"
+    # a short word inside a name is not enough ('make' in `ccmake`)
+    assert ranked(["ls", "ccmake .."], "make")[0] == "ls"
+
+
 def test_the_newest_of_several_listed_versions_comes_first():
     listed = [
         "module load widget/9.8",

@@ -258,10 +258,11 @@ def choose_sentences(candidates: list[Sentence], limit: int, budget: int = 420) 
 
 
 def rank_commands(commands: list[Command], weights: dict[str, float], limit: int = 5) -> list[Command]:
-    """Most relevant first: the question's terms in the command, then reading order; where several
-    versions of one modulefile tie, the newest comes first (pages list versions oldest first,
-    and the newest is the one to load unless the question names another)."""
-    scores = [-sum(w for t, w in weights.items() if t in _command_terms(c.command)) for c in commands]
+    """Most relevant first: the question's terms in the command (`_command_score`), then reading
+    order; where several versions of one modulefile tie, the newest comes first (pages list
+    versions oldest first, and the newest is the one to load unless the question names
+    another)."""
+    scores = [-_command_score(c.command, weights) for c in commands]
     versions = [_module_family(c.command) for c in commands]
     order = sorted(range(len(commands)), key=lambda i: (scores[i], i))
     families: dict[tuple[float, str], list[int]] = {}
@@ -274,6 +275,29 @@ def rank_commands(commands: list[Command], weights: dict[str, float], limit: int
         for s, i in zip(slots, newest, strict=True):
             order[s] = i
     return [commands[i] for i in order][:limit]
+
+
+# A question word inside a longer name of the command ('cmake' in `ccmake`, 'phymm' in
+# `phymmbl_installer`) counts for this much of its weight: it is likely, not certain, the same thing.
+PART_OF_NAME_WEIGHT = 0.5
+
+
+def _command_score(command: str, weights: dict[str, float]) -> float:
+    terms = _command_terms(command)
+    names = _command_names(command)
+    return sum(
+        w if t in terms else PART_OF_NAME_WEIGHT * w if _part_of_name(t, names) else 0.0
+        for t, w in weights.items()
+    )
+
+
+def _part_of_name(term: str, names: frozenset[str]) -> bool:
+    return len(term) >= 5 and term.isalpha() and any(term in name and name != term for name in names)
+
+
+@lru_cache(maxsize=4096)
+def _command_names(command: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[a-z][a-z0-9]+", command.lower()))
 
 
 _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])")
