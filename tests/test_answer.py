@@ -345,6 +345,20 @@ def test_a_tool_the_pages_lead_names_counts_as_naming_the_page(tmp_path):
     assert evidence(*desk.searcher.search("gpus module"), index).page_named == 0
 
 
+def test_a_titles_initials_name_the_page_only_where_the_page_uses_them(tmp_path):
+    from wikidesk.answer import page_names
+
+    (tmp_path / "widget_numeric_library.md").write_text(
+        "# Widget Numeric Library\n\nLink with `-lwnl` against libwnl.\n", encoding="utf-8"
+    )
+    (tmp_path / "sample_widget_datasets.md").write_text(
+        "# Sample Widget Datasets\n\nStandard inputs, installed for tests.\n", encoding="utf-8"
+    )
+    index = build_eval_index([tmp_path], Config())
+    assert "wnl" in page_names(index, "widget_numeric_library")
+    assert "swd" not in page_names(index, "sample_widget_datasets")
+
+
 def test_confidence_is_above_the_threshold_for_the_seed_question(desk):
     result = desk.ask(SEED_QUESTION)
     assert desk.config.min_confidence <= result["confidence"] <= 1.0

@@ -413,7 +413,7 @@ class Evidence:
     unknown: int  # words of the question the wiki never uses (after spelling correction)
     known: int  # distinct question terms the wiki does use
     novelty: float  # how unlike any wiki word the unknown words look (character n-grams), summed
-    page_named: float = 0.0  # best idf of a question term in the top page's title or lead names
+    page_named: float = 0.0  # best idf of a question term in the top page's title or other names
 
     def features(self) -> tuple[float, ...]:
         words = self.unknown + self.known
@@ -436,7 +436,7 @@ def evidence(query: Query, hits: list[Hit], index: Index) -> Evidence:
     if not hits or not own:
         return Evidence(0.0, 0.0, 0.0, len(query.unknown), len(own), novelty)
     top = hits[0].evidence
-    titles = title_terms(top.title) | lead_names(index, top.page)
+    titles = title_terms(top.title) | page_names(index, top.page)
     heads = titles | _unit_terms(" ".join(top.heading_path))[0]
     seen = heads | _unit_terms(top.text)[0]
     salient = own[:SALIENT_TERMS]
@@ -462,14 +462,23 @@ _NAME_RE = re.compile(r"\b(?=\w*[a-z])(?=\w*[A-Z]\w*[A-Z]|\w*[a-z][A-Z])[A-Za-z]
 _PLURAL_ACRONYM_RE = re.compile(r"[A-Z]s$")
 
 
-def lead_names(index: Index, page: str) -> frozenset[str]:
-    """Terms of the product names in a page's opening lines: "PBSuite contains PBJelly" makes a
-    question about PBJelly one that names the page, as much as one about PBSuite does."""
-    known: dict[str, frozenset[str]] = index.cache("lead_names", dict)
+def page_names(index: Index, page: str) -> frozenset[str]:
+    """Names a page goes by besides its title's words: the product names of its opening lines
+    ("PBSuite contains PBJelly": a question about PBJelly names the page as much as one about
+    PBSuite does), and its title's initials where the page uses them ("GNU Scientific Library"
+    is GSL, as in `libgsl`; "Sample TensorFlow Datasets" is not "std")."""
+    known: dict[str, frozenset[str]] = index.cache("page_names", dict)
     if page not in known:
-        lead = next((s for s in index.pages[page].sections if not s.heading_path), None)
+        sections = index.pages[page].sections
+        lead = next((s for s in sections if not s.heading_path), None)
         names = _NAME_RE.findall(lead.text[:600]) if lead else []
-        known[page] = frozenset(t for n in names if not _PLURAL_ACRONYM_RE.search(n) for t in analyze(n))
+        terms = {t for n in names if not _PLURAL_ACRONYM_RE.search(n) for t in analyze(n) if not t.isdigit()}
+        words = [w for w in raw_tokens(index.pages[page].title) if w not in STOPWORDS]
+        initials = "".join(w[0] for w in words) if len(words) >= 3 else ""
+        used = re.compile(rf"\b(?:lib)?{re.escape(initials)}\b", re.I)
+        if initials and any(used.search(s.text) for s in sections):
+            terms.update(analyze(initials))
+        known[page] = frozenset(terms)
     return known[page]
 
 
