@@ -343,6 +343,19 @@ def test_asking_for_a_module_prefers_the_section_that_gives_one(frobnik_index):
     assert top_sections(frobnik_index, question, off)[0] == ("frobnik",)
 
 
+def test_module_preference_wants_the_pages_own_module_not_a_build_dependencys(tmp_path):
+    index = program_index(
+        tmp_path,
+        "quux",
+        "# Quux\n\nQuux assembles genomes over MPI.\n\n"
+        "## Configure\n\nLoad the modulefile `openmpi/gcc/4.1` first.\n\n"
+        "## Locally Installed Version\n\nQuux 2.3 is installed; use the modulefile `quux/gcc/2.3`.\n",
+    )
+    assert top_sections(index, "quux modulefile")[0] == ("quux", "Locally Installed Version")
+    everything = CONFIG.replace(module_boost=0.0, installation_first=False)
+    assert top_sections(index, "quux modulefile", everything)[0] != ("quux", "Locally Installed Version")
+
+
 def test_module_preference_does_not_lift_a_page_the_question_is_not_about(frobnik_index):
     tops = top_sections(frobnik_index, "frobnik compression modulefile", CONFIG.replace(module_boost=5.0))
     assert tops[0] == ("frobnik", "Installed Versions")

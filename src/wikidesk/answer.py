@@ -24,7 +24,7 @@ from .config import Config
 from .corpus import Block, Section
 from .index import Index
 from .markup import slugify
-from .search import Hit, Query
+from .search import Hit, Query, page_names
 
 NOT_FOUND = (
     "I could not find this in the wiki. Try other words, or open a ticket with the helpdesk "
@@ -454,32 +454,6 @@ def evidence(query: Query, hits: list[Hit], index: Index) -> Evidence:
         novelty=novelty,
         page_named=max(named, default=0.0) / top_idf,
     )
-
-
-# A product name written with inner capitals ("PBJelly", "featureCounts"), not an acronym's
-# plural ("GPUs")
-_NAME_RE = re.compile(r"\b(?=\w*[a-z])(?=\w*[A-Z]\w*[A-Z]|\w*[a-z][A-Z])[A-Za-z][\w+-]*\b")
-_PLURAL_ACRONYM_RE = re.compile(r"[A-Z]s$")
-
-
-def page_names(index: Index, page: str) -> frozenset[str]:
-    """Names a page goes by besides its title's words: the product names of its opening lines
-    ("PBSuite contains PBJelly": a question about PBJelly names the page as much as one about
-    PBSuite does), and its title's initials where the page uses them ("GNU Scientific Library"
-    is GSL, as in `libgsl`; "Sample TensorFlow Datasets" is not "std")."""
-    known: dict[str, frozenset[str]] = index.cache("page_names", dict)
-    if page not in known:
-        sections = index.pages[page].sections
-        lead = next((s for s in sections if not s.heading_path), None)
-        names = _NAME_RE.findall(lead.text[:600]) if lead else []
-        terms = {t for n in names if not _PLURAL_ACRONYM_RE.search(n) for t in analyze(n) if not t.isdigit()}
-        words = [w for w in raw_tokens(index.pages[page].title) if w not in STOPWORDS]
-        initials = "".join(w[0] for w in words) if len(words) >= 3 else ""
-        used = re.compile(rf"\b(?:lib)?{re.escape(initials)}\b", re.I)
-        if initials and any(used.search(s.text) for s in sections):
-            terms.update(analyze(initials))
-        known[page] = frozenset(terms)
-    return known[page]
 
 
 def _novelty(word: str, index: Index) -> float:

@@ -654,13 +654,54 @@ def _rescored(hit: Hit, factor: float, via: Chunk | None) -> Hit:
 
 
 def offers_module(index: Index, chunk: Chunk) -> bool:
-    """Whether the chunk's section gives a `module load` command; asked of candidates only, and
-    remembered per index."""
+    """Whether the chunk's section gives a `module load` of the page's own program (its title,
+    id or another name it goes by: `ray/gcc/2.3.1` on Ray's page, `gsl/...` on the GNU
+    Scientific Library's), not only of what it builds with (Ray's 'Configure' loads OpenMPI);
+    asked of candidates only, and remembered per index."""
     known: dict[int, bool] = index.cache("offers_module", dict)
     if chunk.id not in known:
-        commands = section_commands(index.section_of(chunk))
-        known[chunk.id] = any(c.command.startswith("module load ") for c in commands)
+        names = {_bare(n) for n in title_terms(chunk.title) | page_names(index, chunk.page)}
+        names = {n for n in names | {_bare(chunk.page)} if len(n) >= 3}
+        modules = (
+            c.command.split()[2]
+            for c in section_commands(index.section_of(chunk))
+            if _LOAD_RE.match(c.command)
+        )
+        known[chunk.id] = any(_bare(m.split("/")[0]).startswith(tuple(names)) for m in modules)
     return known[chunk.id]
+
+
+_LOAD_RE = re.compile(r"^module load \S")
+
+
+def _bare(name: str) -> str:
+    return re.sub(r"[\W_]", "", name.lower())
+
+
+# A product name written with inner capitals ("PBJelly", "featureCounts"), not an acronym's
+# plural ("GPUs")
+_NAME_RE = re.compile(r"\b(?=\w*[a-z])(?=\w*[A-Z]\w*[A-Z]|\w*[a-z][A-Z])[A-Za-z][\w+-]*\b")
+_PLURAL_ACRONYM_RE = re.compile(r"[A-Z]s$")
+
+
+def page_names(index: Index, page: str) -> frozenset[str]:
+    """Names a page goes by besides its title's words: the product names of its opening lines
+    ("PBSuite contains PBJelly": a question about PBJelly names the page as much as one about
+    PBSuite does), and its title's initials where the page uses them ("GNU Scientific Library"
+    is GSL, as in `libgsl`; "Sample TensorFlow Datasets" is not "std")."""
+    known: dict[str, frozenset[str]] = index.cache("page_names", dict)
+    if page not in known:
+        sections = index.pages[page].sections
+        lead = next((s for s in sections if not s.heading_path), None)
+        names = _NAME_RE.findall(lead.text[:600]) if lead else []
+        terms = {t for n in names if not _PLURAL_ACRONYM_RE.search(n) for t in analyze(n) if not t.isdigit()}
+        words = [w for w in raw_tokens(index.pages[page].title) if w not in STOPWORDS]
+        initials = "".join(w[0] for w in words) if len(words) >= 3 else ""
+        used = re.compile(rf"\b(?:lib)?{re.escape(initials)}\b", re.I)
+        if initials and any(used.search(s.text) for s in sections):
+            terms.update(analyze(initials))
+        known[page] = frozenset(terms)
+    return known[page]
 
 
 # Wording of a question rather than a keyword search: a question mark, a leading question word,
