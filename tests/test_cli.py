@@ -124,6 +124,22 @@ def test_ask_readable_output_lists_answer_and_numbered_sources(seed_index, capsy
     assert "/page/python#" in out
 
 
+def test_readable_output_prompts_commands_but_not_compiler_options():
+    from wikidesk.cli import render_answer
+
+    result = {
+        "answer": "Use these. [1]",
+        "commands": [
+            {"command": "module load widget/1.0", "citation": 1, "placeholders": []},
+            {"command": "-gencode arch=compute_90,code=sm_90", "citation": 1, "placeholders": []},
+        ],
+        "citations": [],
+    }
+    out = render_answer(result)
+    assert "  $ module load widget/1.0   [1]" in out
+    assert "    -gencode arch=compute_90,code=sm_90   [1]" in out and "$ -gencode" not in out
+
+
 def test_ask_stream_answers_each_line_in_order_loading_once(seed_index, capsys, monkeypatch):
     loads = []
     real = service.load_index

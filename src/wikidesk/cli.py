@@ -291,7 +291,11 @@ def render_answer(result: dict[str, Any], color: bool = False, width: int = 88) 
         lines += ["", bold("Commands")]
         for c in result["commands"]:
             cmd_lines = c["command"].split("\n")
-            lines.append(f"  $ {cmd_lines[0]}" + (f"   [{c['citation']}]" if len(cmd_lines) == 1 else ""))
+            # compiler options are pasted into a build line, not run: no shell prompt before them
+            prompt = "  " if cmd_lines[0].startswith("-") else "$ "
+            lines.append(
+                f"  {prompt}{cmd_lines[0]}" + (f"   [{c['citation']}]" if len(cmd_lines) == 1 else "")
+            )
             lines += [f"    {x}" for x in cmd_lines[1:]]
     if result.get("citations"):
         lines += ["", bold("Sources")]
