@@ -177,10 +177,13 @@ def test_words_written_apart_match_a_command_that_runs_them_together(tmp_path):
     )
     config = Config()
     desk = Wikidesk(build_eval_index([tmp_path], config), config)
-    plain = desk.ask("how do I install widget for myself")
+    plain = desk.ask("how do I get widget for myself")
     assert [c["command"] for c in plain["commands"]][:1] == ["mkdir widget"]
     result = desk.ask("how do I set up widget for myself")
     assert result["commands"][0]["command"] == "./widgetSetup.pl"
+    # installing is done by running the setup script, so "install" counts for it too
+    installed = desk.ask("how do I install widget for myself")
+    assert installed["commands"][0]["command"] == "./widgetSetup.pl"
 
 
 @pytest.mark.parametrize(

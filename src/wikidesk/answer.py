@@ -336,8 +336,9 @@ def _module_family(command: str) -> tuple[str, tuple[int, ...]] | None:
 
 
 def _command_weights(query: Query, index: Index, weights: dict[str, float]) -> dict[str, float]:
-    """The question's terms, and two words it writes apart that commands write as one ("set up"
-    for `setup.py`, "log in" for `login`): names are run together far more in code than in prose."""
+    """The question's terms, two words it writes apart that commands write as one ("set up"
+    for `setup.py`, "log in" for `login`: names are run together far more in code than in
+    prose), and the words commands use for what it asks (`_COMMAND_RELATED`)."""
     words = raw_tokens(query.text)
     idf = _idf(index)
     out = dict(weights)
@@ -347,7 +348,15 @@ def _command_weights(query: Query, index: Index, weights: dict[str, float]) -> d
         joined = stem(a + b)
         if joined not in out and (tid := index.vocab.get(joined)) is not None:
             out[joined] = float(idf[tid])
+    for term, related in _COMMAND_RELATED.items():
+        if term in out and related not in out and related in index.vocab:
+            out[related] = 0.5 * out[term]
     return out
+
+
+# Words a command uses for what the question asks: a program is installed by running its setup
+# script (`./phymmblSetup.pl`, `setup.py`). Half weight: the word is implied, not said.
+_COMMAND_RELATED = {"instal": "setup"}
 
 
 # the particles of phrasal verbs, which a command name swallows ("setup", "login", "backup")
