@@ -164,11 +164,15 @@ def looks_like_command(line: str) -> bool:
     return first in COMMAND_WORDS or first.startswith(("./", "~/"))
 
 
+def bare_name(name: str) -> str:
+    """A program or page name without case or punctuation: page ids keep the title's
+    punctuation (`star-ccm+`), commands and modulefiles drop some of it (`starccm+`)."""
+    return re.sub(r"[\W_]", "", name.lower())
+
+
 def _same_program(word: str, program: str) -> bool:
-    """`starccm+` runs the program of the page `star-ccm+`: page ids keep the title's
-    punctuation, commands drop some of it."""
-    key = re.sub(r"[\W_]", "", program.lower())
-    return bool(key) and re.sub(r"[\W_]", "", word.lower()) == key
+    key = bare_name(program)
+    return bool(key) and bare_name(word) == key
 
 
 def commands_from_code(text: str, program: str = "") -> list[str]:

@@ -32,7 +32,7 @@ from .analysis import (
     title_terms,
 )
 from .chunking import Chunk, is_navigation, is_troubleshooting, whole_word
-from .commands import INSTALLATION_HEADING_RE, section_commands
+from .commands import INSTALLATION_HEADING_RE, bare_name, section_commands
 from .config import Config
 from .errors import WikideskError
 from .index import Index
@@ -660,22 +660,18 @@ def offers_module(index: Index, chunk: Chunk) -> bool:
     asked of candidates only, and remembered per index."""
     known: dict[int, bool] = index.cache("offers_module", dict)
     if chunk.id not in known:
-        names = {_bare(n) for n in title_terms(chunk.title) | page_names(index, chunk.page)}
-        names = {n for n in names | {_bare(chunk.page)} if len(n) >= 3}
+        names = {bare_name(n) for n in title_terms(chunk.title) | page_names(index, chunk.page)}
+        names = {n for n in names | {bare_name(chunk.page)} if len(n) >= 3}
         modules = (
             c.command.split()[2]
             for c in section_commands(index.section_of(chunk))
             if _LOAD_RE.match(c.command)
         )
-        known[chunk.id] = any(_bare(m.split("/")[0]).startswith(tuple(names)) for m in modules)
+        known[chunk.id] = any(bare_name(m.split("/")[0]).startswith(tuple(names)) for m in modules)
     return known[chunk.id]
 
 
 _LOAD_RE = re.compile(r"^module load \S")
-
-
-def _bare(name: str) -> str:
-    return re.sub(r"[\W_]", "", name.lower())
 
 
 # A product name written with inner capitals ("PBJelly", "featureCounts"), not an acronym's
