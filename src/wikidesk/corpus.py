@@ -389,18 +389,18 @@ def _strike_blocks(blocks: list[Block], body: list[str], offset: int, struck: li
     if not any(struck[offset : offset + len(body)]):
         return blocks
     text = "\n".join(body)
-    out, cursor = [], 0
+    out, cursor, line = [], 0, offset  # `line` is the line number at `cursor`
     for block in blocks:
         at = text.find(block.markdown, cursor) if block.markdown else -1
         if at < 0:
             out.append(block)
             continue
-        cursor = at + len(block.markdown)
+        first = line + text.count("\n", cursor, at)
+        last = first + block.markdown.count("\n")
+        cursor, line = at + len(block.markdown), last
         if block.obsolete:
             out.append(block)
             continue
-        first = offset + text.count("\n", 0, at)
-        last = first + block.markdown.count("\n")
         whole = all(struck[first : last + 1])
         out.append(replace(block, obsolete=True) if whole else block)
     return out
