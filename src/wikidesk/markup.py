@@ -24,7 +24,8 @@ _EMPH_CODE_RE = re.compile(r"(\*{1,2}|_{1,2})(`[^`]+`)\1")
 _AUTOLINK_RE = re.compile(r"<((?:https?|ftp|mailto):[^>\s]+)>")
 # `[3]` after a word, a bracket or another marker (`numpy[7]`, `2020[2][3]`), never a link.
 _FOOTNOTE_RE = re.compile(r"(?<![!\\])\[(\d{1,3})\](?!\(|:[ \t]*(?:https?://|/|<))")
-_STRIKE_RE = re.compile(r"<(strike|s|del)>(.*?)</\1>|~~(.+?)~~", re.I | re.S)
+_STRIKE_TAG = r"<(strike|s|del)>(.*?)</\1>"  # HTML strike-out; its groups are 1 and 2
+_STRIKE_RE = re.compile(_STRIKE_TAG + r"|~~(.+?)~~", re.I | re.S)
 _TAG_RE = re.compile(r"</?[a-zA-Z][^<>]*?/?>")
 _COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
 _EMPH_RE = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1|(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
@@ -81,7 +82,7 @@ def strike_spans(md: str) -> list[str]:
     return spans
 
 
-_STRIKE_TAG_RE = re.compile(r"<(strike|s|del)>(.*?)</\1>", re.I | re.S)
+_STRIKE_TAG_RE = re.compile(_STRIKE_TAG, re.I | re.S)
 
 
 def strike_ranges(text: str) -> list[tuple[int, int]]:
