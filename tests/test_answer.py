@@ -275,7 +275,12 @@ def test_commands_fill_up_from_the_next_citations_when_the_answer_has_few(tmp_pa
     desk = Wikidesk(build_eval_index([tmp_path], config), config)
     result = desk.ask("how do I flush the widget cache")
     assert [c["page"] for c in result["citations"][:2]] == ["widget", "flusher"]
-    assert result["commands"][0] == {"command": "flusher --all ~/.widget", "citation": 2, "placeholders": []}
+    assert result["commands"][0] == {
+        "command": "flusher --all ~/.widget",
+        "citation": 2,
+        "placeholders": [],
+        "language": "shell",
+    }
 
 
 # --------------------------------------------------------------------------- obsolete text

@@ -35,7 +35,8 @@ def test_ask_returns_the_answer_contract(client):
         "/page/python#recommendation",
     )
     assert {"n", "title", "section", "heading_path", "snippet", "highlights", "score"} <= set(first)
-    assert {"command": "module load python/gcc/3.10", "citation": 1, "placeholders": []} in body["commands"]
+    load = {"command": "module load python/gcc/3.10", "citation": 1, "placeholders": [], "language": "shell"}
+    assert load in body["commands"]
     assert "interpreted_as" not in body
 
 

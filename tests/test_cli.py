@@ -140,6 +140,27 @@ def test_readable_output_prompts_commands_but_not_compiler_options():
     assert "    -gencode arch=compute_90,code=sm_90   [1]" in out and "$ -gencode" not in out
 
 
+def test_readable_output_says_which_program_code_is_typed_into():
+    from wikidesk.cli import render_answer
+
+    result = {
+        "answer": "Register the kernel. [1]",
+        "commands": [
+            {"command": 'widgetr::register("wr")', "citation": 1, "placeholders": [], "language": "r"},
+            {
+                "command": "import widget\nwidget.run()",
+                "citation": 1,
+                "placeholders": [],
+                "language": "python",
+            },
+        ],
+        "citations": [],
+    }
+    out = render_answer(result)
+    assert '  (R) widgetr::register("wr")   [1]' in out
+    assert "  (Python) import widget\n    widget.run()" in out and "$ import" not in out
+
+
 def test_ask_stream_answers_each_line_in_order_loading_once(seed_index, capsys, monkeypatch):
     loads = []
     real = service.load_index

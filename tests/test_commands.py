@@ -247,3 +247,64 @@ def test_every_command_of_the_seed_page_is_shown_on_that_page():
 )
 def test_link_targets_and_file_paths_near_the_word_module_are_not_modulefiles(body):
     assert not [c for c in commands(body) if c.startswith("module load")]
+
+
+def languages(body: str) -> list[tuple[str, str]]:
+    return [(c.command, c.language) for c in section_commands(section(body))]
+
+
+def test_lines_typed_at_r_started_from_a_shell_prompt_are_r_code():
+    body = (
+        '```\n[juser@picotte001 ~]$ R\nR version 4.9.0 -- "Some Name"\n...\n'
+        '> install.packages("widgetr")\nWarning: lib is not writable\n'
+        "> widgetr::register(name = 'wr', label = 'Widget R')   # pick your own name\n"
+        "> Ctrl-D\n[juser@picotte001 ~]$ ls ~/R\n> not typed into R\n```"
+    )
+    assert languages(body) == [
+        ("R", "shell"),
+        ('install.packages("widgetr")', "r"),
+        ("widgetr::register(name = 'wr', label = 'Widget R')   # pick your own name", "r"),
+        ("ls ~/R", "shell"),
+    ]
+
+
+def test_a_python_session_keeps_its_typed_lines_and_joins_continuations():
+    body = (
+        "```\n(env) [juser@picotte001 ~]$ python3\nPython 3.99.0\n>>> import widget\n"
+        ">>> for w in widget.all():\n...     print(w)\n...\nw1\n>>> Ctrl-D\n```"
+    )
+    assert languages(body) == [
+        ("python3", "shell"),
+        ("import widget", "python"),
+        ("for w in widget.all():\n    print(w)\n", "python"),
+    ]
+    assert languages("```\n>>> import widget\n>>> widget.__version__\n'1.2'\n```") == [
+        ("import widget", "python"),
+        ("widget.__version__", "python"),
+    ]
+
+
+def test_a_shell_command_that_runs_a_script_starts_no_session():
+    body = "```\n[juser@picotte001 ~]$ python3 widget.py\n> not code\n```"
+    assert languages(body) == [("python3 widget.py", "shell")]
+
+
+def test_a_block_tagged_with_a_programming_language_is_one_piece_of_code():
+    body = "In your script:\n\n``` python\nimport os\n\nn = len(os.sched_getaffinity(0))\nprint(n)\n```"
+    assert languages(body) == [("import os\n\nn = len(os.sched_getaffinity(0))\nprint(n)", "python")]
+    assert languages("``` R\ninstall.packages('a')\ninstall.packages('b')\n```") == [
+        ("install.packages('a')\ninstall.packages('b')", "r")
+    ]
+
+
+def test_build_files_patches_and_plain_text_blocks_are_not_code_to_copy():
+    assert languages("``` make\nCFLAGS=-O2 -march=native\nLIBS=-lwidget\n```") == []
+    assert languages("``` diff\n--- a/Makefile\n+++ b/Makefile\n```") == []
+    assert languages("``` bibtex\n@Article{widget2020,\n  title={Widgets},\n}\n```") == []
+
+
+def test_a_lone_call_is_code_but_a_package_listing_is_output():
+    assert languages("In your script, set\n\n`    widget.models.Fit( ... , workers=1, ... )`") == [
+        ("widget.models.Fit( ... , workers=1, ... )", "code")
+    ]
+    assert languages("The versions:\n\n```\nnumpy (1.9.2)\nwidget(2.0)\n```") == []

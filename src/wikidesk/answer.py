@@ -567,7 +567,12 @@ def compose(question: str, query: Query, hits: list[Hit], index: Index, config: 
         "answer": answer,
         "citations": citations,
         "commands": [
-            {"command": c.command, "citation": c.section, "placeholders": list(c.placeholders)}
+            {
+                "command": c.command,
+                "citation": c.section,
+                "placeholders": list(c.placeholders),
+                "language": c.language,
+            }
             for c in commands
         ],
         "sentences": [{"text": s.text, "citation": s.citation, "score": round(s.score, 4)} for s in chosen],

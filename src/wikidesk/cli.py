@@ -280,6 +280,16 @@ COMMANDS = {
 # --------------------------------------------------------------------------- rendering
 
 
+LANGUAGE_NAMES = {
+    "r": "R",
+    "python": "Python",
+    "matlab": "MATLAB",
+    "mathematica": "Mathematica",
+    "julia": "Julia",
+    "perl": "Perl",
+}
+
+
 def render_answer(result: dict[str, Any], color: bool = False, width: int = 88) -> str:
     """A readable answer for a terminal: answer, commands to copy, numbered sources, warnings."""
     bold = (lambda s: f"\033[1m{s}\033[0m") if color else (lambda s: s)
@@ -291,8 +301,13 @@ def render_answer(result: dict[str, Any], color: bool = False, width: int = 88) 
         lines += ["", bold("Commands")]
         for c in result["commands"]:
             cmd_lines = c["command"].split("\n")
-            # compiler options are pasted into a build line, not run: no shell prompt before them
-            prompt = "  " if cmd_lines[0].startswith("-") else "$ "
+            # compiler options are pasted into a build line, not run: no shell prompt before them;
+            # code for R or Python says where it is typed instead
+            language = c.get("language", "shell")
+            if language != "shell":
+                prompt = f"({LANGUAGE_NAMES.get(language, language)}) "
+            else:
+                prompt = "  " if cmd_lines[0].startswith("-") else "$ "
             lines.append(
                 f"  {prompt}{cmd_lines[0]}" + (f"   [{c['citation']}]" if len(cmd_lines) == 1 else "")
             )

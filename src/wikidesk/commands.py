@@ -1,7 +1,10 @@
-"""Copyable shell commands from a section: code blocks, prompt lines, and modulefiles named in text.
+"""Copyable commands from a section: code blocks, prompt lines, and modulefiles named in text.
 
 Only what the wiki itself shows is offered: a prompt line gives its command (output after it is
 dropped), a job script stays one block, and a modulefile named in prose gives `module load X`.
+Code typed into R or Python rather than a shell (lines at an interpreter's prompt, a block the
+wiki tags as Python, or a call such as `install.packages("x")`) is offered too, with its
+language, since a question about a Python call wants the call.
 """
 
 from __future__ import annotations
@@ -136,6 +139,8 @@ class Command:
     section: int = -1
     placeholders: tuple[str, ...] = ()
     origin: str = "code"
+    # "shell", or the language the command is typed in: "r", "python", ... ("code": unknown)
+    language: str = "shell"
 
 
 def strip_prompt(line: str) -> str | None:
@@ -175,27 +180,108 @@ def _same_program(word: str, program: str) -> bool:
     return bool(key) and bare_name(word) == key
 
 
-def commands_from_code(text: str, program: str = "") -> list[str]:
-    """Commands in one code block: prompt lines, a whole script, or plain command lines.
+def commands_from_code(text: str, program: str = "") -> list[tuple[str, str]]:
+    """Commands in one code block, each with its language: prompt lines (and the lines typed at
+    an interpreter they start), a whole script, or plain command lines.
 
     A line that starts with the page's own program (`widget run -p 4`) is a command too when
     every line of the block is one, so the program's output lines are not taken for commands.
     """
-    prompted = [strip_prompt(x) for x in text.split("\n")]
-    if any(p is not None for p in prompted):
-        return [p for p in prompted if p]
+    if any(strip_prompt(x) is not None for x in text.split("\n")) or _PYTHON_SESSION_RE.search(text):
+        return session_commands(text)
     filled = [x.strip() for x in text.split("\n") if x.strip()]
     if SCRIPT_RE.search(text) and (len(filled) > 1 or DIRECTIVE_RE.match(filled[0])):
-        return [text.strip("\n")]
+        return [(text.strip("\n"), "shell")]
     known = [looks_like_command(x) for x in filled]
     runs_program = [bool(program) and _same_program(x.split()[0], program) for x in filled]
     own = all(k or r for k, r in zip(known, runs_program, strict=True))
     out = [x for x, k, r in zip(filled, known, runs_program, strict=True) if k or (own and r)]
     if len(out) > 1 and len(out) == len(filled) and _is_sequence(out):
-        return ["\n".join(out)]
+        return [("\n".join(out), "shell")]
     if not out and filled and all(_SETTING_RE.match(x) and not _LISTING_RE.match(x) for x in filled):
-        return filled
+        return [(x, "shell") for x in filled]
+    if not out and filled and all(_CALL_RE.match(x) for x in filled):
+        return [(x, "code") for x in filled]
+    return [(x, "shell") for x in out]
+
+
+# Interpreters a shell prompt line can start, with the prompt each shows for a line typed into it
+# and for a line continuing the one before: `[juser@host ~]$ R` then `> install.packages("x")`.
+_INTERPRETERS = {
+    "R": "r",
+    "python": "python",
+    "python2": "python",
+    "python3": "python",
+    "ipython": "python",
+    "julia": "julia",
+}
+_SESSION_PROMPTS = {
+    "r": (re.compile(r"^> ?(.*)$"), re.compile(r"^\+ ?(.*)$")),
+    "python": (re.compile(r"^(?:>>>|In \[\d+\]:) ?(.*)$"), re.compile(r"^(?:\.\.\.|\s+\.\.\.:) ?(.*)$")),
+    "julia": (re.compile(r"^julia> ?(.*)$"), None),
+}
+_PYTHON_SESSION_RE = re.compile(r"^>>> \S", re.M)
+# a key to press at the interpreter's prompt ("Ctrl-D" to leave) is not code to copy
+_KEY_RE = re.compile(r"^(?:Ctrl|Control)[-+]\w$", re.I)
+
+
+def _interpreter(command: str) -> str | None:
+    """The language of the interpreter a shell command starts, if it starts one to type into
+    (`R`, `python3 -q`); `python3 script.py` runs a script and leaves nothing to type."""
+    words = command.split()
+    if words and words[0] in _INTERPRETERS and all(w.startswith("-") for w in words[1:]):
+        return _INTERPRETERS[words[0]]
+    return None
+
+
+def session_commands(text: str) -> list[tuple[str, str]]:
+    """A terminal session: each shell prompt's command, and each line typed at the prompt of
+    the interpreter it started; output lines are dropped."""
+    out: list[tuple[str, str]] = []
+    language = "python" if not any(strip_prompt(x) is not None for x in text.split("\n")) else None
+    for line in text.split("\n"):
+        shell = strip_prompt(line)
+        if shell is not None:
+            language = _interpreter(shell)
+            if shell:
+                out.append((shell, "shell"))
+            continue
+        if language is None:
+            continue
+        prompt, more = _SESSION_PROMPTS[language]
+        typed = prompt.match(line)
+        if typed and typed.group(1).strip() and not _KEY_RE.match(typed.group(1).strip()):
+            out.append((typed.group(1).rstrip(), language))
+            continue
+        cont = more.match(line) if more else None
+        if cont and out and out[-1][1] == language:
+            out[-1] = (f"{out[-1][0]}\n{cont.group(1).rstrip()}", language)
     return out
+
+
+# A line of nothing but a call in a programming language, `gensim.models.LdaMulticore(...)` or
+# `install.packages("x")`: no shell command is written with parentheses like that. A package
+# list's "numpy (1.9.2)" is output: a space or a bare version in the parentheses.
+_CALL_RE = re.compile(r"^[A-Za-z_][\w.]*(?:::[\w.]+)?\((?![\d.]+\)).*\)\s*;?\s*(?:#.*)?$")
+# What a fence's tag says a block is written in, for the languages typed into a program rather
+# than a shell. Build files, patches and citations (make, diff, bibtex) are not offered.
+_FENCE_LANGUAGES = {
+    "python": "python",
+    "py": "python",
+    "r": "r",
+    "matlab": "matlab",
+    "octave": "matlab",
+    "mathematica": "mathematica",
+    "julia": "julia",
+    "perl": "perl",
+}
+
+
+def fence_language(block: Block) -> str | None:
+    """The programming language a fenced block is tagged with (```` ``` python ````), if any."""
+    first = block.markdown.lstrip().split("\n", 1)[0]
+    m = re.match(r"^(?:```+|~~~+)\s*\{?\s*\.?([\w+-]+)", first)
+    return _FENCE_LANGUAGES.get(m.group(1).lower()) if m else None
 
 
 # A block of nothing but compiler options or variable settings ("-gencode arch=compute_70,...",
@@ -299,15 +385,19 @@ def section_commands(section: Section, section_no: int = -1, program: str = "") 
         if block.obsolete:
             continue
         if block.kind == "code":
-            found = commands_from_code(block.text, program)
+            language = fence_language(block)
+            if language and not any(strip_prompt(x) is not None for x in block.text.split("\n")):
+                found = [(block.text.strip("\n"), language)]
+            else:
+                found = commands_from_code(block.text, program)
             if not found and (_mentions_modules(section, i) or _lists_modulefiles(block, section)):
                 found = [
-                    f"module load {x.strip()}"
+                    (f"module load {x.strip()}", "shell")
                     for x in block.text.split("\n")
                     if is_modulefile(x.strip(), named=True)
                 ]
-            for cmd in found:
-                out.append(Command(cmd, section_no, placeholders(cmd), "code"))
+            for cmd, lang in found:
+                out.append(Command(cmd, section_no, placeholders(cmd), "code", lang))
         elif block.kind == "item" and is_modulefile(block.text.strip()) and "module" in section.text.lower():
             out.append(Command(f"module load {block.text.strip()}", section_no, (), "modulefile"))
         else:

@@ -69,6 +69,18 @@ def test_seed_question_answers_with_sources_and_copyable_command(
     assert blocked_requests == []
 
 
+def test_python_code_is_labelled_and_copied_whole(page, live_server):
+    page.goto("/")
+    answer = ask(page, "how do I get the core count in python multiprocessing", 1)
+    box = answer.locator(".command").filter(has_text="sched_getaffinity").first
+    assert box.locator(".command__lang").inner_text() == "In Python:"
+    code = box.locator(".command__code").inner_text()
+    button = box.get_by_role("button", name=re.compile(r"^Copy Python code: import multiprocessing"))
+    button.click()
+    page.wait_for_function("b => b.textContent === 'Copied'", arg=button.element_handle())
+    assert page.evaluate("navigator.clipboard.readText()") == code
+
+
 def test_source_one_opens_the_recommendation_section(page, live_server, artifacts, viewports):
     page.goto("/")
     answer = ask(page, SEED, 1)

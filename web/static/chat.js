@@ -153,14 +153,20 @@
     return p;
   }
 
+  // Code the wiki shows typed into a program, not a shell, says which one.
+  var LANGUAGES = { r: "R", python: "Python", matlab: "MATLAB", mathematica: "Mathematica",
+    julia: "Julia", perl: "Perl", code: "a program" };
+
   function renderCommand(cmd) {
     var box = el("div", "command");
+    var language = cmd.language && cmd.language !== "shell" ? (LANGUAGES[cmd.language] || cmd.language) : "";
+    if (language) box.appendChild(el("p", "command__lang", "In " + language + ":"));
     var pre = el("pre", "command__code");
     pre.appendChild(el("code", null, cmd.command));
     box.appendChild(pre);
     var button = el("button", "button button--copy", "Copy");
     button.type = "button";
-    button.setAttribute("aria-label", "Copy command: " + cmd.command);
+    button.setAttribute("aria-label", (language ? "Copy " + language + " code: " : "Copy command: ") + cmd.command);
     var status = el("span", "command__status visually-hidden");
     status.setAttribute("role", "status");
     button.addEventListener("click", function () {
