@@ -89,6 +89,18 @@ def test_references_tag_is_not_text():
     assert inline_to_text("before <references/> after") == "before after"
 
 
+@pytest.mark.parametrize(
+    "md",
+    [
+        'Use widget<ref name="manual">The [widget manual](https://example.org/w)</ref> to start.',
+        'Use widget&lt;ref name="manual&gt;[widget manual](https://example.org/w)</ref> to start.',
+        'Use widget<ref name="manual" /> to start.',
+    ],
+)
+def test_an_inline_footnote_is_not_part_of_the_sentence(md):
+    assert inline_to_text(md) == "Use widget to start."
+
+
 def test_page_key_ignores_case_underscores_and_extension():
     assert page_key("/Batch_array_jobs") == page_key("batch_array_jobs.md") == page_key("Batch Array Jobs")
 

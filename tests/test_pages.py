@@ -44,7 +44,7 @@ For example:
 
 ### Setup
 
-The second setup section, about the **scheduler**.
+The second setup section, about the **scheduler**. Install the client&lt;ref name="cli&gt;[client docs](https://example.edu/cli)</ref> first.
 
 ``` bash
 #!/bin/bash
@@ -254,6 +254,12 @@ def test_footnotes_link_to_their_references(wiki_client):
     assert '<sup class="fn"><a href="#wd_ref_1"' in html
     assert '<span class="ref" id="wd_ref_1">1.</span>' in html
     assert "&lt;references" not in html
+
+
+def test_an_inline_footnote_shows_as_a_note_not_a_tag(wiki_client):
+    html = html_of(wiki_client.get("/page/guide"))
+    assert 'Install the client (<a href="https://example.edu/cli"' in html
+    assert "ref name" not in html
 
 
 def test_duplicate_headings_get_the_parser_anchors(wiki_client, wiki_app):

@@ -28,6 +28,11 @@ _STRIKE_TAG = r"<(strike|s|del)>(.*?)</\1>"  # HTML strike-out; its groups are 1
 _STRIKE_RE = re.compile(_STRIKE_TAG + r"|~~(.+?)~~", re.I | re.S)
 _TAG_RE = re.compile(r"</?[a-zA-Z][^<>]*?/?>")
 _COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
+# A MediaWiki footnote left inline, `<ref name="x">text</ref>`, even with its opening tag
+# escaped and its quote unclosed (`&lt;ref name="x&gt;`): the note is not part of the sentence.
+REF_RE = re.compile(
+    r"(?:<|&lt;)ref\b(?:(?!&gt;)[^<>])*?(?:/(?:>|&gt;)|(?:>|&gt;)(.*?)</ref\s*>)", re.I | re.S
+)
 _EMPH_RE = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1|(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
 _CODE_SPAN_RE = re.compile(r"(`+)(.+?)\1", re.S)
 _ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~&$'\"])")
@@ -103,6 +108,7 @@ def inline_to_text(md: str, placeholders: bool = False) -> str:
     """
     s = normalize_chars(md)
     s = _COMMENT_RE.sub("", s)
+    s = REF_RE.sub("", s)
     s = re.sub(r"<references\s*/?>", "", s, flags=re.I)
     s = re.sub(r"<br\s*/?>", " ", s, flags=re.I)
     if placeholders:

@@ -25,7 +25,7 @@ import nh3
 
 from ..analysis import analyze
 from ..corpus import FENCE_RE, FOOTDEF_RE, PANDOC_PRE_RE, Page, Section
-from ..markup import WIKILINK_RE, inline_to_text, is_wikilink, split_wikilink
+from ..markup import REF_RE, WIKILINK_RE, inline_to_text, is_wikilink, split_wikilink
 
 Resolver = Callable[[str], "tuple[str, str] | None"]
 
@@ -137,6 +137,8 @@ def _inline(line: str, resolve: Resolver, refs: set[int], wiki_base_url: str) ->
     if line.startswith(("    ", "\t")):
         return line  # an indented code block stays verbatim
     line = _REFERENCES_TAG_RE.sub("", line)
+    # an inline footnote reads as a note in parentheses on the page, not as a stray tag
+    line = REF_RE.sub(lambda m: f" ({m.group(1).strip()})" if m.group(1) and m.group(1).strip() else "", line)
     line = re.sub(r"^(\s*)`[ \t\u00a0]+`(?=\[)", r"\1", line)  # pandoc's indent before a link
     d = FOOTDEF_RE.match(line)
     if d and int(d.group(1)) in refs:
