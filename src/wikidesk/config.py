@@ -46,7 +46,9 @@ class Config:
     char_posting_budget: int = 100_000
     rrf_k: int = 60
     synonym_weight: float = 0.3
-    max_per_page: int = 2
+    # a question about one program is best served by several of its sections (Build, Test,
+    # Install); other pages still get places when they score at least a fifth of the best
+    max_per_page: int = 4
     synonyms: bool = True
     synonyms_file: str = ""
     spelling: bool = True
