@@ -283,6 +283,20 @@ def test_commands_fill_up_from_the_next_citations_when_the_answer_has_few(tmp_pa
     }
 
 
+def test_a_command_two_cited_sections_show_is_offered_once(tmp_path):
+    (tmp_path / "widget.md").write_text(
+        "# Widget\n\n## Build\n\nBuild the widget in parallel:\n\n    make -j 8\n\n"
+        "## Rebuild\n\nRebuild the widget after an update the same way:\n\n    make clean\n    make -j 8\n",
+        encoding="utf-8",
+    )
+    config = Config()
+    desk = Wikidesk(build_eval_index([tmp_path], config), config)
+    result = desk.ask("build or rebuild the widget")
+    assert {c["section"] for c in result["citations"]} == {"Build", "Rebuild"}
+    commands = [c["command"] for c in result["commands"]]
+    assert sorted(commands) == ["make -j 8", "make clean"]
+
+
 # --------------------------------------------------------------------------- obsolete text
 
 

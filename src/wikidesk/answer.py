@@ -19,7 +19,7 @@ import numpy as np
 from . import bm25
 from .analysis import STOPWORDS, analyze, char_ngrams, raw_tokens, stem, title_terms
 from .chunking import Chunk, whole_word
-from .commands import Command, section_commands
+from .commands import Command, section_commands, unique_commands
 from .config import Config
 from .corpus import Block, Section
 from .index import Index
@@ -378,20 +378,24 @@ def gather_commands(
     answer quotes; then, while fewer than `limit`, those of the other sections of the top page
     (a page's lead often has its modulefile in the 'Installed Versions' section below it) and of
     the first three citations (a question's top section often explains, and the next one shows
-    the command)."""
+    the command). A command two sections both show is offered once, from the first."""
     if not sections:
         return []
     top_page = sections[0][0].page
-    own = [c for n in sorted(used) for c in section_commands(sections[n - 1][1], n, sections[n - 1][0].page)]
+    own = unique_commands(
+        c for n in sorted(used) for c in section_commands(sections[n - 1][1], n, sections[n - 1][0].page)
+    )
     first = rank_commands(own, weights, limit)
     if len(first) >= limit:
         return first
-    nearby = [
+    shown = {c.command for c in own}
+    nearby = unique_commands(
         c
         for n, (chunk, section) in enumerate(sections, 1)
         if n not in used and (chunk.page == top_page or n <= 3)
         for c in section_commands(section, n, chunk.page)
-    ]
+        if c.command not in shown
+    )
     return first + rank_commands(nearby, weights, limit - len(first))
 
 

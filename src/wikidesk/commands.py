@@ -10,6 +10,7 @@ language, since a question about a Python call wants the call.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .corpus import Block, Section
@@ -405,9 +406,14 @@ def section_commands(section: Section, section_no: int = -1, program: str = "") 
                 out.append(Command(cmd, section_no, placeholders(cmd), "inline"))
             for mod in modulefiles_in(block, section):
                 out.append(Command(f"module load {mod}", section_no, (), "modulefile"))
+    return unique_commands(out)
+
+
+def unique_commands(commands: Iterable[Command]) -> list[Command]:
+    """Each command once, where it first appears: the wiki repeats a line across sections."""
     seen: set[str] = set()
     unique = []
-    for c in out:
+    for c in commands:
         if c.command not in seen:
             seen.add(c.command)
             unique.append(c)
