@@ -167,6 +167,12 @@ def test_a_modulefile_with_its_version_run_on_matches_the_bare_name():
     assert ranked(listed, "widgetconda on the cluster")[0] == "module load python/widgetconda3"
 
 
+def desk_over(folder: Path, config: Config | None = None) -> Wikidesk:
+    """A wikidesk over the pages a test wrote into `folder`."""
+    config = config or Config()
+    return Wikidesk(build_eval_index([folder], config), config)
+
+
 def test_words_written_apart_match_a_command_that_runs_them_together(tmp_path):
     (tmp_path / "widget.md").write_text(
         "# Widget\n\n## Installation\n\nWidget keeps its data under its own directory.\n\n"
@@ -175,8 +181,7 @@ def test_words_written_apart_match_a_command_that_runs_them_together(tmp_path):
         "`    [juser@picotte001 widget]$ ./widgetSetup.pl`\n",
         encoding="utf-8",
     )
-    config = Config()
-    desk = Wikidesk(build_eval_index([tmp_path], config), config)
+    desk = desk_over(tmp_path)
     plain = desk.ask("how do I get widget for myself")
     assert [c["command"] for c in plain["commands"]][:1] == ["mkdir widget"]
     result = desk.ask("how do I set up widget for myself")
@@ -271,8 +276,7 @@ def test_commands_fill_up_from_the_next_citations_when_the_answer_has_few(tmp_pa
         "# Flusher\n\nFlusher empties caches:\n\n`    [juser@picotte001 ~]$ flusher --all ~/.widget`\n",
         encoding="utf-8",
     )
-    config = Config()
-    desk = Wikidesk(build_eval_index([tmp_path], config), config)
+    desk = desk_over(tmp_path)
     result = desk.ask("how do I flush the widget cache")
     assert [c["page"] for c in result["citations"][:2]] == ["widget", "flusher"]
     assert result["commands"][0] == {
@@ -289,8 +293,7 @@ def test_a_command_two_cited_sections_show_is_offered_once(tmp_path):
         "## Rebuild\n\nRebuild the widget after an update the same way:\n\n    make clean\n    make -j 8\n",
         encoding="utf-8",
     )
-    config = Config()
-    desk = Wikidesk(build_eval_index([tmp_path], config), config)
+    desk = desk_over(tmp_path)
     result = desk.ask("build or rebuild the widget")
     assert {c["section"] for c in result["citations"]} == {"Build", "Rebuild"}
     commands = [c["command"] for c in result["commands"]]
@@ -313,8 +316,7 @@ def test_a_wholly_struck_top_section_is_cited_not_quoted_and_the_answer_says_why
 
     (tmp_path / "widget.md").write_text(STRUCK_ACROSS_HEADINGS, encoding="utf-8")
     (tmp_path / "other.md").write_text("# Other\n\nGraphs of queues.\n", encoding="utf-8")
-    config = Config()
-    desk = Wikidesk(build_eval_index([tmp_path], config), config)
+    desk = desk_over(tmp_path)
     result = desk.ask("widget job script vendor intel")
     assert result["citations"][0]["heading_path"] == ["Installed Versions", "Job Script"]
     assert "Ask before running it" not in result["answer"]
