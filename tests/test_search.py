@@ -178,6 +178,22 @@ def test_a_lexicon_word_the_wiki_never_uses_searches_for_its_group_and_stays_unk
     assert query.corrections == {}
 
 
+def test_shorthand_reads_as_the_word_it_stands_for(tmp_path):
+    index = program_index(
+        tmp_path, "vortx", "# Vortx\n\nRemove a Vortx environment with all its packages, including caches.\n"
+    )
+    query = Searcher(index, CONFIG).query("remove vortx environment incl all pkgs")
+    assert query.unknown == () and query.corrections == {}
+    assert {"packag", "includ"} <= {index.terms[t] for t in query.own}
+
+
+def test_shorthand_the_wiki_itself_writes_is_kept(tmp_path):
+    index = program_index(tmp_path, "vortx", "# Vortx\n\nVortx keeps its pkgs under ~/.vortx/pkgs.\n")
+    terms = {index.terms[t] for t in Searcher(index, CONFIG).query("vortx pkgs").own}
+    assert "pkgs" in terms or "pkg" in terms
+    assert "packag" not in terms
+
+
 def test_an_everyday_word_the_wiki_uses_is_searched(tmp_path):
     index = program_index(tmp_path, "vortx", "# Vortx\n\nVortx always meshes a cavity.\n")
     assert "alway" in weights(index, "does vortx always mesh")

@@ -166,6 +166,14 @@ def everyday_words() -> frozenset[str]:
     )
 
 
+@lru_cache(maxsize=1)
+def abbreviations() -> dict[str, str]:
+    """Shorthand and the word it stands for (data/abbreviations.txt); see `analyze_query`."""
+    text = resources.files("wikidesk").joinpath("data/abbreviations.txt").read_text("utf-8")
+    pairs = (line.lower().split() for line in text.splitlines() if not line.startswith("#"))
+    return {p[0]: p[1] for p in pairs if len(p) == 2}
+
+
 # --------------------------------------------------------------------------- spelling
 
 
@@ -265,8 +273,11 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
     said: set[str] = set()
     everyday = everyday_words()
     lexicon = lexicon or load_lexicon()
+    short = abbreviations()
     for tok in words:
         found = False
+        if tok in short and not any(term in vocab for term in expand_token(tok)):
+            tok = short[tok]  # "pkgs" is "packages", unless the wiki itself writes "pkgs"
         terms = expand_token(tok)
         said.update(terms)
         if tok in everyday and not any(term in vocab for term in terms):
