@@ -137,6 +137,12 @@ def test_a_list_of_paths_in_a_section_that_never_mentions_modules_gives_nothing(
     assert commands(body) == []
 
 
+def test_a_modulefile_listed_with_a_note_after_it_is_loaded_without_the_note():
+    body = "Use the modulefile:\n\n`   widget/9.4.0 -- manuals in /opt/widget/9.4.0/doc`\n`   widget/9.5.0   (default)`"
+    assert commands(body) == ["module load widget/9.4.0", "module load widget/9.5.0"]
+    assert commands("Use the modulefile:\n\n`   widget/9.4.0 is broken`") == []
+
+
 def test_a_commit_id_next_to_the_word_modulefile_is_not_a_modulefile():
     body = "Build `cf3a91d` is installed. Use the modulefile:\n\n`    widget/latest`"
     assert commands(body) == ["module load widget/latest"]

@@ -363,6 +363,17 @@ def _mentions_modules(section: Section, idx: int) -> bool:
     return "module" in window
 
 
+# A modulefile line may carry a note after it: `widget/9.4.0 -- docs in /opt/widget`,
+# `widget/2.1   (default)`, `widget/2.1  # GPU build`.
+_NOTED_MODULE_RE = re.compile(r"^(\S+)(?:\s+(?:--?|#|\()\s*.*)?$")
+
+
+def listed_modulefile(line: str) -> str | None:
+    """The modulefile a line of a module listing names, its note left off."""
+    m = _NOTED_MODULE_RE.match(line.strip())
+    return m.group(1) if m and is_modulefile(m.group(1), named=True) else None
+
+
 def _lists_modulefiles(block: Block, section: Section) -> bool:
     """A code block of nothing but versioned name paths (`hdf5/intel/2015/1.10.1-serial`) in a
     section that speaks of modules anywhere, or that is headed 'Installed Versions' or the like:
@@ -392,11 +403,8 @@ def section_commands(section: Section, section_no: int = -1, program: str = "") 
             else:
                 found = commands_from_code(block.text, program)
             if not found and (_mentions_modules(section, i) or _lists_modulefiles(block, section)):
-                found = [
-                    (f"module load {x.strip()}", "shell")
-                    for x in block.text.split("\n")
-                    if is_modulefile(x.strip(), named=True)
-                ]
+                names = (listed_modulefile(x) for x in block.text.split("\n"))
+                found = [(f"module load {x}", "shell") for x in names if x]
             for cmd, lang in found:
                 out.append(Command(cmd, section_no, placeholders(cmd), "code", lang))
         elif block.kind == "item" and is_modulefile(block.text.strip()) and "module" in section.text.lower():
