@@ -119,6 +119,18 @@ def test_lead_in_ending_with_a_colon_carries_its_list_items():
     ]
 
 
+def test_lead_in_ending_with_a_colon_shows_its_command_without_the_prompt():
+    page, _ = parse_page(
+        "---\ntitle: Decks\n---\n\n## Install\n\nDecks only load once installed:\n\n"
+        "`    [juser@picotte001 decks-2.1]$ make install`\n\nKeep decks under version control.\n",
+        "decks",
+    )
+    section = page.sections[-1]
+    (chunk,) = [c for c in chunk_pages([page]) if c.heading == "Install"]
+    texts = [t for _, t in answer_units(section, chunk)]
+    assert texts == ["Decks only load once installed: make install", "Keep decks under version control."]
+
+
 def test_seed_list_question_answers_with_the_lead_in_and_its_items(desk):
     answer = desk.ask("which python versions are installed on picotte")["answer"]
     assert answer.startswith("There are several versions installed: ")

@@ -19,7 +19,7 @@ import numpy as np
 from . import bm25
 from .analysis import STOPWORDS, analyze, char_ngrams, raw_tokens, stem, title_terms
 from .chunking import Chunk, whole_word
-from .commands import Command, section_commands, unique_commands
+from .commands import Command, section_commands, strip_prompt, unique_commands
 from .config import Config
 from .corpus import Block, Section
 from .index import Index
@@ -192,7 +192,7 @@ def _introduced(lead: str, blocks: tuple[Block, ...], bi: int, limit: int = 6, c
             break
         if block.kind == "code":
             if not items and len(block.text) <= 160 and block.text.count("\n") <= 1:
-                items.append(block.text.replace("\n", "; "))
+                items.append(_code_line(block.text))
             break
         if block.kind not in ("item", "row"):
             if block.kind == "para" and block.text[:1].islower() and items:
@@ -207,6 +207,14 @@ def _introduced(lead: str, blocks: tuple[Block, ...], bi: int, limit: int = 6, c
     if not items:
         return lead, bi
     return f"{lead} {'; '.join(items)}", last
+
+
+def _code_line(text: str) -> str:
+    """A short code block as the sentence that introduces it shows it: what the user types, its
+    shell prompt left off (`[juser@host dir]$ make install` reads `make install`)."""
+    lines = text.split("\n")
+    typed = [c for x in lines if (c := strip_prompt(x))]
+    return "; ".join(typed if typed else lines)
 
 
 def candidate_sentences(
