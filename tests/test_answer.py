@@ -11,7 +11,7 @@ import pytest
 from wikidesk.analysis import analyze
 from wikidesk.answer import NOT_FOUND, _joins, answer_units, rank_commands
 from wikidesk.chunking import chunk_pages
-from wikidesk.commands import Command
+from wikidesk.commands import Command, strip_prompt
 from wikidesk.config import Config
 from wikidesk.corpus import parse_page
 from wikidesk.evaluate import build_eval_index
@@ -83,10 +83,13 @@ def test_answer_sentences_are_the_wikis_own(desk, question):
     assert result["answered"]
     by_n = {c["n"]: c for c in result["citations"]}
     for sentence, n in units(result["answer"]):
-        source = flat(cited_section(desk, by_n[n]).text)
+        text = cited_section(desk, by_n[n]).text
+        # a command line the answer quotes is shown without its shell prompt
+        typed = "\n".join(strip_prompt(line) or line for line in text.split("\n"))
+        sources = (flat(text), flat(typed))
         # A lead-in and the list items it carries are joined with "; " in the answer.
         for piece in sentence.split("; "):
-            assert piece == "…" or flat(piece) in source, (piece, by_n[n]["heading_path"])
+            assert piece == "…" or any(flat(piece) in s for s in sources), (piece, by_n[n]["heading_path"])
 
 
 @pytest.mark.parametrize(
@@ -104,15 +107,20 @@ def test_answer_has_at_most_answer_sentences_units(desk, limit):
     assert 1 <= len(units(result["answer"])) <= limit
 
 
-def test_lead_in_ending_with_a_colon_carries_its_list_items():
-    page, _ = parse_page(
-        "---\ntitle: Decks\n---\n\n## Input Decks\n\nAn input deck needs three blocks:\n\n"
-        "- a lattice block\n- a field block\n- a schedule block\n\nKeep decks under version control.\n",
-        "decks",
-    )
+def unit_texts(heading: str, body: str) -> list[str]:
+    """The answer units of one section of a small page."""
+    page, _ = parse_page(f"---\ntitle: Decks\n---\n\n## {heading}\n\n{body}", "decks")
     section = page.sections[-1]
-    (chunk,) = [c for c in chunk_pages([page]) if c.heading == "Input Decks"]
-    texts = [t for _, t in answer_units(section, chunk)]
+    (chunk,) = [c for c in chunk_pages([page]) if c.heading == heading]
+    return [t for _, t in answer_units(section, chunk)]
+
+
+def test_lead_in_ending_with_a_colon_carries_its_list_items():
+    texts = unit_texts(
+        "Input Decks",
+        "An input deck needs three blocks:\n\n"
+        "- a lattice block\n- a field block\n- a schedule block\n\nKeep decks under version control.\n",
+    )
     assert texts == [
         "An input deck needs three blocks: a lattice block; a field block; a schedule block",
         "Keep decks under version control.",
@@ -120,14 +128,11 @@ def test_lead_in_ending_with_a_colon_carries_its_list_items():
 
 
 def test_lead_in_ending_with_a_colon_shows_its_command_without_the_prompt():
-    page, _ = parse_page(
-        "---\ntitle: Decks\n---\n\n## Install\n\nDecks only load once installed:\n\n"
+    texts = unit_texts(
+        "Install",
+        "Decks only load once installed:\n\n"
         "`    [juser@picotte001 decks-2.1]$ make install`\n\nKeep decks under version control.\n",
-        "decks",
     )
-    section = page.sections[-1]
-    (chunk,) = [c for c in chunk_pages([page]) if c.heading == "Install"]
-    texts = [t for _, t in answer_units(section, chunk)]
     assert texts == ["Decks only load once installed: make install", "Keep decks under version control."]
 
 
