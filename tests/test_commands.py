@@ -126,6 +126,13 @@ def test_a_versioned_name_in_an_installed_versions_section_is_a_modulefile():
     assert [c.command for c in found] == ["module load widget/intel/2020/git"]
 
 
+def test_a_listing_under_a_modulefiles_heading_is_read_as_modulefiles():
+    found = section_commands(
+        section("Either set:\n\n```text\nwidget9.1/fft\nwidget9.1/blas\n```", "Modulefiles")
+    )
+    assert [c.command for c in found] == ["module load widget9.1/fft", "module load widget9.1/blas"]
+
+
 def test_a_lone_scheduler_directive_is_offered_whole():
     body = "Ask for a licence token in the job script:\n\n```bash\n#SBATCH --licenses=widget:1\n```"
     assert commands(body) == ["#SBATCH --licenses=widget:1"]

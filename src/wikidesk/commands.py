@@ -382,7 +382,11 @@ def _lists_modulefiles(block: Block, section: Section) -> bool:
     lines = [x.strip() for x in block.text.split("\n") if x.strip()]
     if not lines or not all(is_modulefile(x) for x in lines):
         return False
-    return "module" in section.text.lower() or bool(INSTALLATION_HEADING_RE.search(section.heading))
+    return (
+        "module" in section.text.lower()
+        or "module" in section.heading.lower()
+        or bool(INSTALLATION_HEADING_RE.search(section.heading))
+    )
 
 
 def placeholders(command: str) -> tuple[str, ...]:
