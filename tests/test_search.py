@@ -187,6 +187,13 @@ def test_shorthand_reads_as_the_word_it_stands_for(tmp_path):
     assert {"packag", "includ"} <= {index.terms[t] for t in query.own}
 
 
+@pytest.mark.parametrize("question", ["run my .m script headless", "run analysis.m headless"])
+def test_a_files_extension_names_its_program(tmp_path, question):
+    index = program_index(tmp_path, "matlab", "# MATLAB\n\nMATLAB runs headless with -batch.\n")
+    assert "matlab" in {index.terms[t] for t in Searcher(index, CONFIG).query(question).own}
+    assert "matlab" not in {index.terms[t] for t in Searcher(index, CONFIG).query("run it headless").own}
+
+
 def test_shorthand_the_wiki_itself_writes_is_kept(tmp_path):
     index = program_index(tmp_path, "vortx", "# Vortx\n\nVortx keeps its pkgs under ~/.vortx/pkgs.\n")
     terms = {index.terms[t] for t in Searcher(index, CONFIG).query("vortx pkgs").own}

@@ -174,6 +174,14 @@ def abbreviations() -> dict[str, str]:
     return {p[0]: p[1] for p in pairs if len(p) == 2}
 
 
+# a file's extension, on a name or alone: `analysis.m`, "my .m script"
+_EXTENSION_RE = re.compile(r"(?:^|(?<=[\s\w(]))(\.[A-Za-z]{1,6})\b(?![.\w/-])")
+
+
+def _extensions(text: str) -> list[str]:
+    return list(dict.fromkeys(m.group(1).lower() for m in _EXTENSION_RE.finditer(text)))
+
+
 # --------------------------------------------------------------------------- spelling
 
 
@@ -269,11 +277,11 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
     corrections: dict[str, str] = {}
     kept: list[str] = []
     unknown: list[str] = []
-    words = raw_tokens(text)
+    short = abbreviations()
+    words = raw_tokens(text) + [short[e] for e in _extensions(text) if e in short]
     said: set[str] = set()
     everyday = everyday_words()
     lexicon = lexicon or load_lexicon()
-    short = abbreviations()
     for tok in words:
         found = False
         if tok in short and not any(term in vocab for term in expand_token(tok)):
