@@ -285,7 +285,13 @@ def test_iframe_chat_answers_inside_the_helpdesk_site(watched, sites, artifacts)
     assert "python/gcc/3.10" in answer.text_content()
     assert frame.locator(".sources a").first.get_attribute("href").startswith("/page/python#")
     assert "module load python/gcc/3.10" in frame.locator(".cmd").first.text_content()
+    assert frame.locator(".lang").count() == 0  # shell commands need no label
     page.screenshot(path=str(artifacts / "embed-iframe.png"), full_page=True)
+    frame.locator("#question").fill("how do I get the core count in python multiprocessing")
+    frame.locator("#question").press("Enter")
+    label = frame.locator(".turn").nth(1).locator(".lang").first
+    label.wait_for()
+    assert label.text_content() == "In Python:"
     assert watched.errors == []
 
 

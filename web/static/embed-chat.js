@@ -16,6 +16,10 @@
     return node;
   }
 
+  // code typed into a program rather than a shell says which one
+  var LANGUAGES = { r: "R", python: "Python", matlab: "MATLAB", mathematica: "Mathematica",
+    julia: "Julia", perl: "Perl", code: "a program" };
+
   function link(href, text) {
     var a = el("a", null, text);
     a.href = href;
@@ -62,6 +66,9 @@
       var inside = shown.some(function (s) { return s.indexOf(c.command) >= 0; });
       if (shown.length === 3 || inside) return;
       shown.push(c.command);
+      if (c.language && c.language !== "shell") {
+        body.appendChild(el("p", "lang", "In " + (LANGUAGES[c.language] || c.language) + ":"));
+      }
       var pre = el("pre", "cmd");
       pre.appendChild(el("code", null, c.command));
       pre.tabIndex = 0;
