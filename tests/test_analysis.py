@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from wikidesk import bm25
-from wikidesk.analysis import analyze, raw_tokens
+from wikidesk.analysis import analyze, camel_words, raw_tokens
 from wikidesk.corpus import parse_page
 from wikidesk.index import IndexParams, build_index
 
@@ -151,3 +151,16 @@ def test_one_pattern_tokeniser_follows_the_trimming_rules_on_random_text():
     texts = ["".join(rng.choices(alphabet, k=rng.randint(1, 14))) for _ in range(20_000)]
     for text in texts:
         assert raw_tokens(text) == _tokens_by_trimming(text), text
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("run widgetCreate first", ["widget", "create"]),
+        ("the LdaWidget() call", ["lda", "widget"]),
+        ("IRwidget::register('x')", ["ir", "widget", "rwidget"]),  # which capital starts the word is unknown
+        ("plain words, ALLCAPS, Title Case, python3", []),
+    ],
+)
+def test_camel_case_names_hold_their_words(text, words):
+    assert camel_words(text) == words

@@ -25,8 +25,13 @@ OKAPI = IndexParams(idf="okapi", k1=1.5, b=0.75)
 
 
 def chunk_tokens(index: Index) -> list[list[str]]:
-    """The token list of each chunk, field by field as build_index analyses them."""
-    return [analyze(c.title) + analyze(c.headings) + analyze(c.body) for c in index.chunks]
+    """The token list of each chunk, field by field as build_index analyses them (camel-case
+    names' words included)."""
+    fields = index_module._field_texts(index.chunks)
+    return [
+        analyze(t) + analyze(h) + analyze(b)
+        for t, h, b in zip(fields["title"], fields["heading"], fields["body"], strict=True)
+    ]
 
 
 def wikidesk_scores(index: Index, query: list[str]) -> np.ndarray:
@@ -123,7 +128,11 @@ def _direct_char_scores(index: Index, query: str) -> np.ndarray:
     n = index.n_chunks
     token_vectors: dict[str, np.ndarray] = {}
     token_df: Counter[str] = Counter()
-    chunk_tokens = [Counter(t for t in raw_tokens(c.text) if token_ngrams(t)) for c in index.chunks]
+    fields = index_module._field_texts(index.chunks)
+    texts = [
+        "\n".join(parts) for parts in zip(fields["title"], fields["heading"], fields["body"], strict=True)
+    ]
+    chunk_tokens = [Counter(t for t in raw_tokens(text) if token_ngrams(t)) for text in texts]
     for counts in chunk_tokens:
         token_df.update(counts.keys())
         for tok in counts:

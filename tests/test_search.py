@@ -194,6 +194,18 @@ def test_a_files_extension_names_its_program(tmp_path, question):
     assert "matlab" not in {index.terms[t] for t in Searcher(index, CONFIG).query("run it headless").own}
 
 
+def test_a_word_inside_a_camel_case_name_finds_it_and_the_name_finds_its_page(tmp_path):
+    index = program_index(
+        tmp_path,
+        "vortx",
+        "# Vortx\n\n## Usage\n\nRegister your data with a vortx session.\n\n"
+        "## Setup\n\nRun `IRkernel::installspec()` once.\n",
+    )
+    assert top_sections(index, "vortx kernel")[0][:2] == ("vortx", "Setup")
+    query = Searcher(index, CONFIG).query("vortxCreate fails")
+    assert "vortx" in {index.terms[t] for t in query.own}
+
+
 def test_shorthand_the_wiki_itself_writes_is_kept(tmp_path):
     index = program_index(tmp_path, "vortx", "# Vortx\n\nVortx keeps its pkgs under ~/.vortx/pkgs.\n")
     terms = {index.terms[t] for t in Searcher(index, CONFIG).query("vortx pkgs").own}

@@ -224,6 +224,32 @@ def is_technical(token: str) -> bool:
     return bool(_HAS_DIGIT_RE.search(token)) or any(c in token for c in "/.-_+:=[]@#")
 
 
+# A name written in camel case holds words a question may use alone: `IRkernel` is about a
+# kernel, `vdbCreate` is VDB's, `LdaMulticore` runs multicore.
+_CAPITALISED_RE = re.compile(r"\b[A-Za-z][a-z0-9]*[A-Z][A-Za-z0-9]*")
+_CAMEL_HINT_RE = re.compile(r"[a-z][A-Z]|[A-Z][A-Z][a-z]")
+_CAMEL_RE = re.compile(r"[A-Za-z][a-z0-9]*(?:[A-Z][a-z0-9]*)*[A-Z][a-z][A-Za-z0-9]*|[A-Z]{2,}[a-z]{2,}\w*")
+_CAMEL_PART_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
+def camel_words(text: str) -> list[str]:
+    """The words inside the text's camel-case names (`IRkernel` -> `ir`, `kernel`), lowercased."""
+    if not _CAMEL_HINT_RE.search(text):
+        return []
+    return [w for name in _CAPITALISED_RE.findall(text) for w in _camel_parts(name)]
+
+
+@lru_cache(maxsize=65536)
+def _camel_parts(name: str) -> tuple[str, ...]:
+    if not _CAMEL_RE.fullmatch(name):
+        return ()
+    # capitals then a word, `IRkernel` or `PBJelly`: which capital starts the word is unknown,
+    # so both readings count (the wrong one gives a rare, harmless term)
+    lead = re.fullmatch(r"([A-Z]{2,})([a-z][a-z0-9]+)", name)
+    parts = [*lead.groups(), *_CAMEL_PART_RE.findall(name)] if lead else _CAMEL_PART_RE.findall(name)
+    return tuple(w.lower() for w in dict.fromkeys(parts) if len(w) >= 2 and w.lower() != name.lower())
+
+
 def raw_tokens(text: str) -> list[str]:
     """Surface tokens, lowercased, with trailing sentence punctuation removed."""
     return _TOKEN_RE.findall(normalize(text))

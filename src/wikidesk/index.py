@@ -24,13 +24,13 @@ from typing import Any
 import numpy as np
 
 from . import bm25
-from .analysis import analyze, raw_tokens, token_ngrams
+from .analysis import analyze, camel_words, raw_tokens, token_ngrams
 from .chunking import Chunk, chunk_pages
 from .config import Config
 from .corpus import Block, Corpus, Link, Page, Section, iter_page_files
 from .errors import IndexProblem, WikideskError
 
-FORMAT_VERSION = 3  # 3: multi-line struck spans mark their blocks obsolete
+FORMAT_VERSION = 4  # 3: multi-line struck spans mark their blocks obsolete; 4: camel-case words
 FIELDS = ("title", "heading", "body")
 POINTER = "CURRENT"
 SERVING = ("bm25f", "chars", "char_grams")
@@ -196,21 +196,29 @@ def build_index(pages: list[Page], params: IndexParams, meta: dict[str, Any] | N
 
 def _field_texts(chunks: list[Chunk]) -> dict[str, list[str]]:
     return {
-        "title": [c.title for c in chunks],
-        "heading": [c.headings for c in chunks],
-        "body": [c.body for c in chunks],
+        "title": [_with_camel_words(c.title) for c in chunks],
+        "heading": [_with_camel_words(c.headings) for c in chunks],
+        "body": [_with_camel_words(c.body) for c in chunks],
     }
+
+
+def _with_camel_words(text: str) -> str:
+    words = camel_words(text)
+    return f"{text} {' '.join(words)}" if words else text
 
 
 def _slow_counts(chunks: list[Chunk]):
     """Analyse every chunk text in full and count with scikit-learn: the reference path."""
-    fields_tokens = {f: [analyze(t) for t in texts] for f, texts in _field_texts(chunks).items()}
+    texts = _field_texts(chunks)
+    fields_tokens = {f: [analyze(t) for t in field] for f, field in texts.items()}
     everything = [t + h + b for t, h, b in zip(*fields_tokens.values(), strict=True)]
     vocabulary, _ = _counts(everything)
     terms = sorted(vocabulary, key=vocabulary.__getitem__)
     counts = {f: _postings(_counts(toks, vocabulary)[1]) for f, toks in fields_tokens.items()}
     all_counts = _postings(_counts(everything, vocabulary)[1])
-    token_vocab, token_counts = _counts([raw_tokens(c.text) for c in chunks])
+    token_vocab, token_counts = _counts(
+        [raw_tokens(t) + raw_tokens(h) + raw_tokens(b) for t, h, b in zip(*texts.values(), strict=True)]
+    )
     return terms, counts, all_counts, token_counts.tocsr(), sorted(token_vocab, key=token_vocab.__getitem__)
 
 

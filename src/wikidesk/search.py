@@ -24,6 +24,7 @@ from . import bm25
 from .analysis import (
     STOPWORDS,
     analyze,
+    camel_words,
     char_ngrams,
     expand_token,
     is_technical,
@@ -278,7 +279,7 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
     kept: list[str] = []
     unknown: list[str] = []
     short = abbreviations()
-    words = raw_tokens(text) + [short[e] for e in _extensions(text) if e in short]
+    words = raw_tokens(text) + [short[e] for e in _extensions(text) if e in short] + camel_words(text)
     said: set[str] = set()
     everyday = everyday_words()
     lexicon = lexicon or load_lexicon()
