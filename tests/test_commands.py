@@ -74,6 +74,7 @@ def test_prompts_in_fenced_blocks_are_stripped_and_output_dropped():
         ("$ sbatch job.sh", "sbatch job.sh"),
         ("[root@node01 ~]# systemctl status slurmd", "systemctl status slurmd"),
         ("**[juser@gpu01 ~]$** module avail git", "module avail git"),
+        ("gpu001$ singularity run --nv widget.sif", "singularity run --nv widget.sif"),
     ],
 )
 def test_shell_prompt_is_removed(line, command):
@@ -81,7 +82,7 @@ def test_shell_prompt_is_removed(line, command):
 
 
 @pytest.mark.parametrize(
-    "line", ["echo $HOME", "% create a pool", ">>> import os", "Submitted batch job 123"]
+    "line", ["echo $HOME", "% create a pool", ">>> import os", "Submitted batch job 123", "COST$ 12"]
 )
 def test_line_without_a_prompt_has_no_prompt_command(line):
     assert strip_prompt(line) is None
@@ -214,6 +215,11 @@ def test_command_in_double_quotes_in_running_text_is_offered():
 )
 def test_names_and_phrases_in_double_quotes_are_not_commands(quoted):
     assert commands(f'Choose the kernel named "{quoted}" from the list.') == []
+
+
+def test_a_shell_builtin_quoted_in_running_text_is_offered():
+    body = 'Before line 40 add a line containing "`unset WIDGET_RUNNER`" so configure goes on.'
+    assert commands(body) == ["unset WIDGET_RUNNER"]
 
 
 def test_single_words_in_backticks_are_not_commands():

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 from .corpus import Block, Section
 
-# [juser@picotte001 ~]$   (base) [juser@host dir]$   juser@host:~$   $   **[juser@host ~]$**   (>>> is not shell)
+# [juser@picotte001 ~]$   (base) [juser@host dir]$   juser@host:~$   gpu001$   $   **[juser@host ~]$**
+# (>>> is not shell; a bare host name needs a digit, as node names have, so "FOO$ x" is no prompt)
 PROMPT_RE = re.compile(
-    r"^\s*(?:\*\*)?(?:\([\w.-]+\)\s*)?(?:\[[^\]\s]+@[^\]]+\]\s*[$#]|[\w.-]+@[\w.-]+:[^$#\s]*\s*[$#]|\$(?=\s))"
+    r"^\s*(?:\*\*)?(?:\([\w.-]+\)\s*)?(?:\[[^\]\s]+@[^\]]+\]\s*[$#]|[\w.-]+@[\w.-]+:[^$#\s]*\s*[$#]"
+    r"|[a-z][a-z-]*\d[\w.-]*\$(?=\s)|\$(?=\s))"
     r"(?:\*\*)?\s?(.*)$"
 )
 SCRIPT_RE = re.compile(r"^\s*(#!|#SBATCH|#\$|#PBS)", re.M)
@@ -38,6 +40,7 @@ COMMAND_WORDS = frozenset(
         "source",
         ".",
         "export",
+        "unset",
         "cd",
         "ls",
         "cp",
