@@ -25,6 +25,7 @@ from wikidesk.search import (
     diversify,
     fuse,
     keyword_search,
+    load_lexicon,
     reports_a_problem,
     rerank_candidates,
     within_budget,
@@ -211,6 +212,13 @@ def test_shorthand_the_wiki_itself_writes_is_kept(tmp_path):
     terms = {index.terms[t] for t in Searcher(index, CONFIG).query("vortx pkgs").own}
     assert "pkgs" in terms or "pkg" in terms
     assert "packag" not in terms
+
+
+@pytest.mark.parametrize(
+    ("nickname", "term"), [("sklearn", "scikit-learn"), ("gmx", "gromac"), ("obabel", "openbabel")]
+)
+def test_the_shipped_lexicon_knows_programs_by_their_nicknames(nickname, term):
+    assert term in load_lexicon().expand([nickname])
 
 
 def test_an_everyday_word_the_wiki_uses_is_searched(tmp_path):
