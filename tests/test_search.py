@@ -131,6 +131,13 @@ def test_a_doubled_last_letter_is_a_typo_but_other_endings_are_word_forms(seed_i
     assert correct("quotas", seed_index) is None  # "quota" plus an ending: a word form, not a typo
 
 
+def test_a_name_typed_without_its_hyphen_is_found_however_short(tmp_path):
+    index = program_index(tmp_path, "vortx", "# Vortx\n\nVortx runs K-nn and ls-vx searches on GPUs.\n")
+    assert correct("knn", index) == "k-nn"
+    assert correct("lsvx", index) == "ls-vx"
+    assert correct("kxn", index) is None  # three letters are too few for a real correction
+
+
 def test_a_mistyped_plural_is_corrected_as_its_singular(tmp_path):
     index = program_index(
         tmp_path, "spades", "# SPAdes\n\nSPAdes assembles genomes. Load the spades module.\n"

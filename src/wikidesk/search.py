@@ -241,13 +241,15 @@ def correct(word: str, index: Index) -> str | None:
     meeting another word form ("freezing" is not a typo of "free"), unless the word only
     doubles the term's last letter. People rarely mistype the first letter, so a candidate
     must start like the word ("hangs" is not "changes")."""
-    if len(word) < 4 or not _correctable(word):
+    if not _correctable(word):
         return None
     table = index.cache("spelling", lambda: _spelling_table(index))
     df = index.df
     joined = table.get("=" + word)
-    if joined:
+    if joined:  # the same name without its punctuation ('knn' for `k-nn`) is no typo, however short
         return index.terms[max(joined, key=lambda t: df[t])]
+    if len(word) < 4:
+        return None
     candidates: set[int] = set(table.get(word, []))
     for d in _deletes(word):
         candidates.update(table.get(d, []))
