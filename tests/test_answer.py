@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from tests.wikis import write_pages
 
 from wikidesk.analysis import analyze
 from wikidesk.answer import NOT_FOUND, _joins, answer_units, rank_commands
@@ -284,14 +285,14 @@ def test_snippet_is_bounded_and_highlights_point_at_query_terms(desk):
 
 
 def test_commands_fill_up_from_the_next_citations_when_the_answer_has_few(tmp_path):
-    (tmp_path / "widget.md").write_text(
-        "# Widget\n\n## Cache\n\nThe widget cache goes stale after a week; flush the widget cache "
-        "when plots look old.\n",
-        encoding="utf-8",
-    )
-    (tmp_path / "flusher.md").write_text(
-        "# Flusher\n\nFlusher empties caches:\n\n`    [juser@picotte001 ~]$ flusher --all ~/.widget`\n",
-        encoding="utf-8",
+    write_pages(
+        tmp_path,
+        {
+            "widget": "# Widget\n\n## Cache\n\nThe widget cache goes stale after a week; flush the widget "
+            "cache when plots look old.\n",
+            "flusher": "# Flusher\n\nFlusher empties caches:\n\n"
+            "`    [juser@picotte001 ~]$ flusher --all ~/.widget`\n",
+        },
     )
     desk = desk_over(tmp_path)
     result = desk.ask("how do I flush the widget cache")
@@ -331,8 +332,7 @@ def test_struck_out_text_is_never_in_the_answer_or_the_commands(fixture_desk):
 def test_a_wholly_struck_top_section_is_cited_not_quoted_and_the_answer_says_why(tmp_path):
     from tests.test_corpus import STRUCK_ACROSS_HEADINGS
 
-    (tmp_path / "widget.md").write_text(STRUCK_ACROSS_HEADINGS, encoding="utf-8")
-    (tmp_path / "other.md").write_text("# Other\n\nGraphs of queues.\n", encoding="utf-8")
+    write_pages(tmp_path, {"widget": STRUCK_ACROSS_HEADINGS, "other": "# Other\n\nGraphs of queues.\n"})
     desk = desk_over(tmp_path)
     result = desk.ask("widget job script vendor intel")
     assert result["citations"][0]["heading_path"] == ["Installed Versions", "Job Script"]
@@ -370,12 +370,14 @@ def test_confidence_features_are_shares_so_a_long_question_is_not_distrusted_for
 def test_a_tool_the_pages_lead_names_counts_as_naming_the_page(tmp_path):
     from wikidesk.answer import evidence
 
-    (tmp_path / "widgetkit.md").write_text(
-        "# WidgetKit\n\nWidgetKit bundles barCounter (a read tallier) and GPUs drivers.\n\n"
-        "## Installed Version\n\nUse the modulefile `widgetkit/1.2`.\n",
-        encoding="utf-8",
+    write_pages(
+        tmp_path,
+        {
+            "widgetkit": "# WidgetKit\n\nWidgetKit bundles barCounter (a read tallier) and GPUs drivers.\n\n"
+            "## Installed Version\n\nUse the modulefile `widgetkit/1.2`.\n",
+            "other": "# Other\n\nA read tallier for queues.\n",
+        },
     )
-    (tmp_path / "other.md").write_text("# Other\n\nA read tallier for queues.\n", encoding="utf-8")
     config = Config()
     index = build_eval_index([tmp_path], config)
     desk = Wikidesk(index, config)
@@ -389,11 +391,12 @@ def test_a_tool_the_pages_lead_names_counts_as_naming_the_page(tmp_path):
 def test_a_titles_initials_name_the_page_only_where_the_page_uses_them(tmp_path):
     from wikidesk.answer import page_names
 
-    (tmp_path / "widget_numeric_library.md").write_text(
-        "# Widget Numeric Library\n\nLink with `-lwnl` against libwnl.\n", encoding="utf-8"
-    )
-    (tmp_path / "sample_widget_datasets.md").write_text(
-        "# Sample Widget Datasets\n\nStandard inputs, installed for tests.\n", encoding="utf-8"
+    write_pages(
+        tmp_path,
+        {
+            "widget_numeric_library": "# Widget Numeric Library\n\nLink with `-lwnl` against libwnl.\n",
+            "sample_widget_datasets": "# Sample Widget Datasets\n\nStandard inputs, installed for tests.\n",
+        },
     )
     index = build_eval_index([tmp_path], Config())
     assert "wnl" in page_names(index, "widget_numeric_library")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.wikis import write_pages
 
 from wikidesk.answer import compose, confidence
 from wikidesk.chunking import Chunk
@@ -89,14 +90,14 @@ def test_synonym_is_searched_with_less_weight_than_the_users_word(seed_index, ty
 
 
 def test_synonyms_widen_recall_but_the_users_own_word_ranks_first(tmp_path):
-    wiki = tmp_path / "wiki"
-    wiki.mkdir()
-    (wiki / "envs.md").write_text(
-        "# Environments\n\n## Group venvs\n\nA venv in the group folder can serve the whole lab.\n\n"
-        "## Old virtualenv tool\n\nThe virtualenv tool predates the built-in module.\n",
-        encoding="utf-8",
+    wiki = write_pages(
+        tmp_path / "wiki",
+        {
+            "envs": "# Environments\n\n## Group venvs\n\nA venv in the group folder can serve the whole lab."
+            "\n\n## Old virtualenv tool\n\nThe virtualenv tool predates the built-in module.\n",
+            "other": "# Storage\n\n## Quotas\n\nHome folders hold 64 GiB.\n",
+        },
     )
-    (wiki / "other.md").write_text("# Storage\n\n## Quotas\n\nHome folders hold 64 GiB.\n", encoding="utf-8")
     index = build_eval_index([wiki], CONFIG)
     bm25f = CONFIG.replace(fusion="bm25")
 
@@ -279,23 +280,20 @@ def test_a_heading_match_is_not_the_page_being_named(tmp_path):
 
 def subject_index(tmp_path: Path) -> Index:
     """A program page, and a busier page sharing the everyday words of a question about it."""
-    (tmp_path / "zephyrix.md").write_text(
-        "# Zephyrix\n\nZephyrix fits spectra.\n\n## Known Issues\n\n"
+    groups = {  # pages where "lab" is an ordinary word
+        f"group{n}": f"# Group {n}\n\nEvery lab stores its data under its lab folder. A job that lands on a "
+        "compute node without the folder may crash.\n"
+        for n in range(3)
+    }
+    pages = {
+        "zephyrix": "# Zephyrix\n\nZephyrix fits spectra.\n\n## Known Issues\n\n"
         "Builds made on one processor family may stop on another.\n",
-        encoding="utf-8",
-    )
-    (tmp_path / "scheduler.md").write_text(
-        "# Scheduler Notes\n\nA job may crash when it lands on a compute node with too little memory.\n",
-        encoding="utf-8",
-    )
-    for n in range(3):  # pages where "lab" is an ordinary word
-        (tmp_path / f"group{n}.md").write_text(
-            f"# Group {n}\n\nEvery lab stores its data under its lab folder. A job that lands on a "
-            "compute node without the folder may crash.\n",
-            encoding="utf-8",
-        )
-    (tmp_path / "lab_tool.md").write_text("# Lab Tool\n\nLab Tool draws plots.\n", encoding="utf-8")
-    return build_eval_index([tmp_path], CONFIG)
+        "scheduler": "# Scheduler Notes\n\nA job may crash when it lands on a compute node with too little "
+        "memory.\n",
+        **groups,
+        "lab_tool": "# Lab Tool\n\nLab Tool draws plots.\n",
+    }
+    return build_eval_index([write_pages(tmp_path, pages)], CONFIG)
 
 
 SUBJECT_QUESTION = "my zephyrix job crashes when it lands on a compute node"
@@ -377,12 +375,9 @@ See Also
 
 @pytest.fixture(scope="module")
 def frobnik_index(tmp_path_factory) -> Index:
-    root = tmp_path_factory.mktemp("frobnik")
-    (root / "frobnik.md").write_text(FROBNIK, encoding="utf-8")
-    (root / "other.md").write_text("# Other\n\nArchives of tensors elsewhere.\n", encoding="utf-8")
     zorble = "# Zorble\n\nZorble plots graphs.\n\n## Installed Versions\n\nUse the modulefile:\n\n`    zorble/1.0`\n"
-    (root / "zorble.md").write_text(zorble, encoding="utf-8")
-    return build_eval_index([root], CONFIG)
+    pages = {"frobnik": FROBNIK, "other": "# Other\n\nArchives of tensors elsewhere.\n", "zorble": zorble}
+    return build_eval_index([write_pages(tmp_path_factory.mktemp("frobnik"), pages)], CONFIG)
 
 
 def test_asking_for_a_module_prefers_the_section_that_gives_one(frobnik_index):
@@ -499,9 +494,8 @@ def test_keyword_search_is_a_few_words_without_question_or_problem_wording(seed_
 
 def program_index(tmp_path: Path, name: str, markdown: str) -> Index:
     """An index of one program page and an unrelated page."""
-    (tmp_path / f"{name}.md").write_text(markdown, encoding="utf-8")
-    (tmp_path / "other.md").write_text("# Other\n\nNothing to see.\n", encoding="utf-8")
-    return build_eval_index([tmp_path], CONFIG)
+    pages = {name: markdown, "other": "# Other\n\nNothing to see.\n"}
+    return build_eval_index([write_pages(tmp_path, pages)], CONFIG)
 
 
 def test_a_lead_that_gives_the_module_itself_stays_first(tmp_path):
