@@ -155,6 +155,11 @@ def strip_prompt(line: str) -> str | None:
     return m.group(1).strip()
 
 
+def has_prompt(text: str) -> bool:
+    """Whether any line of a code block is typed at a shell prompt."""
+    return any(strip_prompt(x) is not None for x in text.split("\n"))
+
+
 def is_modulefile(token: str, named: bool = False) -> bool:
     """`python/gcc/3.10`, `cuda11.2/toolkit`: a name/version path that is not a file path.
 
@@ -191,8 +196,10 @@ def commands_from_code(text: str, program: str = "") -> list[tuple[str, str]]:
     A line that starts with the page's own program (`widget run -p 4`) is a command too when
     every line of the block is one, so the program's output lines are not taken for commands.
     """
-    if any(strip_prompt(x) is not None for x in text.split("\n")) or _PYTHON_SESSION_RE.search(text):
-        return session_commands(text)
+    prompted = has_prompt(text)
+    if prompted or _PYTHON_SESSION_RE.search(text):
+        # a Python session pasted without the shell line that started it is Python from the top
+        return session_commands(text, None if prompted else "python")
     filled = [x.strip() for x in text.split("\n") if x.strip()]
     if SCRIPT_RE.search(text) and (len(filled) > 1 or DIRECTIVE_RE.match(filled[0])):
         return [(text.strip("\n"), "shell")]
@@ -238,11 +245,11 @@ def _interpreter(command: str) -> str | None:
     return None
 
 
-def session_commands(text: str) -> list[tuple[str, str]]:
+def session_commands(text: str, language: str | None = None) -> list[tuple[str, str]]:
     """A terminal session: each shell prompt's command, and each line typed at the prompt of
-    the interpreter it started; output lines are dropped."""
+    the interpreter it started (or of `language`, for lines before any shell prompt); output
+    lines are dropped."""
     out: list[tuple[str, str]] = []
-    language = "python" if not any(strip_prompt(x) is not None for x in text.split("\n")) else None
     for line in text.split("\n"):
         shell = strip_prompt(line)
         if shell is not None:
@@ -405,7 +412,7 @@ def section_commands(section: Section, section_no: int = -1, program: str = "") 
             continue
         if block.kind == "code":
             language = fence_language(block)
-            if language and not any(strip_prompt(x) is not None for x in block.text.split("\n")):
+            if language and not has_prompt(block.text):
                 found = [(block.text.strip("\n"), language)]
             else:
                 found = commands_from_code(block.text, program)
