@@ -228,7 +228,9 @@ def is_technical(token: str) -> bool:
 # kernel, `vdbCreate` is VDB's, `LdaMulticore` runs multicore.
 _CAPITALISED_RE = re.compile(r"\b[A-Za-z][a-z0-9]*[A-Z][A-Za-z0-9]*")
 _CAMEL_HINT_RE = re.compile(r"[a-z][A-Z]|[A-Z][A-Z][a-z]")
-_CAMEL_RE = re.compile(r"[A-Za-z][a-z0-9]*(?:[A-Z][a-z0-9]*)*[A-Z][a-z][A-Za-z0-9]*|[A-Z]{2,}[a-z]{2,}\w*")
+_CAMEL_NAME_RE = re.compile(
+    r"[A-Za-z][a-z0-9]*(?:[A-Z][a-z0-9]*)*[A-Z][a-z][A-Za-z0-9]*|[A-Z]{2,}[a-z]{2,}\w*"
+)
 _CAMEL_PART_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 
@@ -241,7 +243,7 @@ def camel_words(text: str) -> list[str]:
 
 @lru_cache(maxsize=65536)
 def _camel_parts(name: str) -> tuple[str, ...]:
-    if not _CAMEL_RE.fullmatch(name):
+    if not _CAMEL_NAME_RE.fullmatch(name):
         return ()
     # capitals then a word, `IRkernel` or `PBJelly`: which capital starts the word is unknown,
     # so both readings count (the wrong one gives a rare, harmless term)
