@@ -88,6 +88,22 @@ def test_line_without_a_prompt_has_no_prompt_command(line):
     assert strip_prompt(line) is None
 
 
+def test_a_command_continued_with_backslashes_is_one_command_with_all_its_lines():
+    body = (
+        "Configure it with:\n\n"
+        "`    [juser@picotte001 widget-2.1]$ ./configure --prefix=$HOME/opt \\`\n"
+        "`        --with-blas=openblas \\`\n"
+        "`        --enable-mpi`\n\n"
+        "Then install the R binding:\n\n"
+        "```\nR CMD INSTALL --configure-vars='LIB_DIR=/usr/lib64' \\\n    ~/src/widgetR_1.0.tar.gz\nls ~/opt\n```"
+    )
+    assert [" ".join(c.split()) for c in commands(body)] == [
+        "./configure --prefix=$HOME/opt \\ --with-blas=openblas \\ --enable-mpi",
+        "R CMD INSTALL --configure-vars='LIB_DIR=/usr/lib64' \\ ~/src/widgetR_1.0.tar.gz",
+        "ls ~/opt",
+    ]
+
+
 def test_job_script_with_sbatch_lines_stays_one_block():
     script = (
         "#!/bin/bash\n#SBATCH --job-name=widget\n#SBATCH --mem=8G\n"

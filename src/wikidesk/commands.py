@@ -200,15 +200,13 @@ def commands_from_code(text: str, program: str = "") -> list[tuple[str, str]]:
     if prompted or _PYTHON_SESSION_RE.search(text):
         # a Python session pasted without the shell line that started it is Python from the top
         return session_commands(text, None if prompted else "python")
-    filled = [x.strip() for x in text.split("\n") if x.strip()]
+    filled = [x.strip() for x in logical_lines(text) if x.strip()]
     if SCRIPT_RE.search(text) and (len(filled) > 1 or DIRECTIVE_RE.match(filled[0])):
         return [(text.strip("\n"), "shell")]
     known = [looks_like_command(x) for x in filled]
     runs_program = [bool(program) and _same_program(x.split()[0], program) for x in filled]
     own = all(k or r for k, r in zip(known, runs_program, strict=True))
     out = [x for x, k, r in zip(filled, known, runs_program, strict=True) if k or (own and r)]
-    if len(out) > 1 and len(out) == len(filled) and _is_sequence(out):
-        return [("\n".join(out), "shell")]
     if not out and filled and all(_SETTING_RE.match(x) and not _LISTING_RE.match(x) for x in filled):
         return [(x, "shell") for x in filled]
     if not out and filled and all(_CALL_RE.match(x) for x in filled):
@@ -250,12 +248,13 @@ def session_commands(text: str, language: str | None = None) -> list[tuple[str, 
     the interpreter it started (or of `language`, for lines before any shell prompt); output
     lines are dropped."""
     out: list[tuple[str, str]] = []
-    for line in text.split("\n"):
-        shell = strip_prompt(line)
+    for line in logical_lines(text):
+        first, _, rest = line.partition("\n")
+        shell = strip_prompt(first)
         if shell is not None:
             language = _interpreter(shell)
             if shell:
-                out.append((shell, "shell"))
+                out.append((f"{shell}\n{rest}" if rest else shell, "shell"))
             continue
         if language is None:
             continue
@@ -302,9 +301,17 @@ _SETTING_RE = re.compile(r"^(?:-{1,2}[A-Za-z]\S*(?:\s+\S+)*|[A-Z][A-Z0-9_]*=\S+)
 _LISTING_RE = re.compile(r"^[-dl][rwxsStT-]{9}")
 
 
-def _is_sequence(lines: list[str]) -> bool:
-    """Continuation lines or a here-doc make several lines one command."""
-    return any(x.rstrip().endswith("\\") for x in lines)
+def logical_lines(text: str) -> list[str]:
+    """The block's lines with a line ending in a backslash joined to the one after it, as the
+    shell reads them: `./configure --prefix=X \\` and its `--with-fft=...` lines are one
+    command, and the continuation lines carry no prompt of their own."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if out and out[-1].rstrip().endswith("\\"):
+            out[-1] = f"{out[-1]}\n{line}"
+        else:
+            out.append(line)
+    return out
 
 
 _CODE_SPAN_RE = re.compile(r"`([^`\n]+)`")
