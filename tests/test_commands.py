@@ -200,6 +200,15 @@ def test_a_block_of_compiler_options_or_settings_is_offered_to_copy():
     assert commands(body) == ["-gencode arch=compute_90,code=sm_90", "WIDGET_ARCH=90"]
 
 
+def test_makefile_variables_written_with_spaces_are_settings_to_copy():
+    body = (
+        "In the Makefile, set the compiler and its flags:\n\n"
+        "```\nCC      = gcc\nCFLAGS  = -O2 -march=native\nLDFLAGS += -lm\n```\n\n"
+        "An empty setting is no line to copy:\n\n```\nWIDGET_OPTS =\n```"
+    )
+    assert commands(body) == ["CC      = gcc", "CFLAGS  = -O2 -march=native", "LDFLAGS += -lm"]
+
+
 def test_a_file_listing_is_not_taken_for_options():
     assert commands("```\n-rw-r--r-- 1 juser users 512 Jan 1 results.csv\n```") == []
 
@@ -333,7 +342,7 @@ def test_a_block_tagged_with_a_programming_language_is_one_piece_of_code():
 
 
 def test_build_files_patches_and_plain_text_blocks_are_not_code_to_copy():
-    assert languages("``` make\nCFLAGS=-O2 -march=native\nLIBS=-lwidget\n```") == []
+    assert languages("``` make\nifneq ($(OS), Darwin)\n    LIBS += -lrt\nendif\nwidget: widget.o\n```") == []
     assert languages("``` diff\n--- a/Makefile\n+++ b/Makefile\n```") == []
     assert languages("``` bibtex\n@Article{widget2020,\n  title={Widgets},\n}\n```") == []
 

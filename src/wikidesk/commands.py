@@ -295,9 +295,10 @@ def fence_language(block: Block) -> str | None:
 
 
 # A block of nothing but compiler options or variable settings ("-gencode arch=compute_70,...",
-# "CUDA_ARCH=70") is meant to be copied into a build, as a command is into a shell; a file
-# listing's permission column ("-rw-r--r--") is output, not an option.
-_SETTING_RE = re.compile(r"^(?:-{1,2}[A-Za-z]\S*(?:\s+\S+)*|[A-Z][A-Z0-9_]*=\S+)$")
+# "CUDA_ARCH=70", a Makefile's "CFLAGS  = -O3 -mavx") is meant to be copied into a build, as a
+# command is into a shell; a file listing's permission column ("-rw-r--r--") is output, not an
+# option, and a variable set to nothing ("BOOST_VERSION=") gives nothing to copy.
+_SETTING_RE = re.compile(r"^(?:-{1,2}[A-Za-z]\S*(?:\s+\S+)*|[A-Z][A-Z0-9_]*\s*[+:]?=\s*\S.*)$")
 _LISTING_RE = re.compile(r"^[-dl][rwxsStT-]{9}")
 
 
