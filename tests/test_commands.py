@@ -104,6 +104,17 @@ def test_a_command_continued_with_backslashes_is_one_command_with_all_its_lines(
     ]
 
 
+def test_shell_code_with_an_if_block_stays_one_block_but_a_script_fragment_does_not():
+    snippet = 'module load widget\nif [ "${HOSTNAME:0:3}" == "gpu" ]\nthen\n    module load widget-gpu\nfi'
+    assert commands(f"Add this to your ~/.bashrc:\n\n```\n{snippet}\n```") == [snippet]
+    fragment = (
+        '    $as_echo "old check"\n  fi\n  unset WIDGET_RUNNER\n  if test -n "$X"; then\n    exit 1\n  fi'
+    )
+    assert commands(f"Change the configure script to read:\n\n```\n{fragment}\n```") == [
+        "unset WIDGET_RUNNER"
+    ]
+
+
 def test_job_script_with_sbatch_lines_stays_one_block():
     script = (
         "#!/bin/bash\n#SBATCH --job-name=widget\n#SBATCH --mem=8G\n"

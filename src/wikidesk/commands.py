@@ -204,6 +204,9 @@ def commands_from_code(text: str, program: str = "") -> list[tuple[str, str]]:
     if SCRIPT_RE.search(text) and (len(filled) > 1 or DIRECTIVE_RE.match(filled[0])):
         return [(text.strip("\n"), "shell")]
     known = [looks_like_command(x) for x in filled]
+    if any(known) and _is_shell_program(filled):
+        # an `if ... fi` for ~/.bashrc is pasted whole: its lines mean nothing apart
+        return [(text.strip("\n"), "shell")]
     runs_program = [bool(program) and _same_program(x.split()[0], program) for x in filled]
     own = all(k or r for k, r in zip(known, runs_program, strict=True))
     out = [x for x, k, r in zip(filled, known, runs_program, strict=True) if k or (own and r)]
@@ -212,6 +215,26 @@ def commands_from_code(text: str, program: str = "") -> list[tuple[str, str]]:
     if not out and filled and all(_CALL_RE.match(x) for x in filled):
         return [(x, "code") for x in filled]
     return [(x, "shell") for x in out]
+
+
+# the shell's compound commands, opened and closed by these words at the start of a line
+_OPENERS = frozenset({"if", "for", "while", "until", "case"})
+_CLOSERS = frozenset({"fi", "done", "esac"})
+
+
+def _is_shell_program(lines: list[str]) -> bool:
+    """Whether the lines hold whole `if ... fi` (or loop) compounds: one piece of shell code.
+    A fragment of a script to edit, with a `fi` closing what the page does not show, is not."""
+    depth = opened = 0
+    for line in lines:
+        word = re.split(r"[\s;]", line, maxsplit=1)[0]
+        if word in _OPENERS:
+            depth, opened = depth + 1, opened + 1
+        elif word in _CLOSERS:
+            depth -= 1
+            if depth < 0:
+                return False
+    return opened > 0 and depth == 0
 
 
 # Interpreters a shell prompt line can start, with the prompt each shows for a line typed into it
