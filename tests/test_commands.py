@@ -161,6 +161,17 @@ def test_a_listing_under_a_modulefiles_heading_is_read_as_modulefiles():
     assert [c.command for c in found] == ["module load widget9.1/fft", "module load widget9.1/blas"]
 
 
+def test_bare_names_listed_among_modulefiles_are_modulefiles_too():
+    body = "Either set:\n\n```text\nwidget9.1/fft\nwidgetsdk\nwidgetsdk-nompi\n```"
+    assert [c.command for c in section_commands(section(body, "Modulefiles"))] == [
+        "module load widget9.1/fft",
+        "module load widgetsdk",
+        "module load widgetsdk-nompi",
+    ]
+    # without a versioned modulefile among them, bare words are just words
+    assert section_commands(section("```text\nwidgetsdk\nwidgettools\n```", "Modulefiles")) == []
+
+
 def test_a_lone_scheduler_directive_is_offered_whole():
     body = "Ask for a licence token in the job script:\n\n```bash\n#SBATCH --licenses=widget:1\n```"
     assert commands(body) == ["#SBATCH --licenses=widget:1"]

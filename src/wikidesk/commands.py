@@ -415,13 +415,25 @@ def listed_modulefile(line: str) -> str | None:
     return m.group(1) if m and is_modulefile(m.group(1), named=True) else None
 
 
-def _lists_modulefiles(block: Block, section: Section) -> bool:
-    """A code block of nothing but versioned name paths (`hdf5/intel/2015/1.10.1-serial`) in a
-    section that speaks of modules anywhere, or that is headed 'Installed Versions' or the like:
-    a list of modulefiles, even when the sentence before it only says 'locally-compiled versions'
-    or 'it provides static libraries'."""
+def _block_modulefiles(block: Block, section: Section, idx: int) -> list[str]:
+    """The modulefiles a code block of no commands lists: every name of a listing, or the
+    modulefile lines of a block next to text about modules (`module avail` output)."""
     lines = [x.strip() for x in block.text.split("\n") if x.strip()]
-    if not lines or not all(is_modulefile(x) for x in lines):
+    if _lists_modulefiles(lines, section):
+        return [listed_modulefile(x) or x for x in lines]
+    if _mentions_modules(section, idx):
+        return [name for x in lines if (name := listed_modulefile(x))]
+    return []
+
+
+def _lists_modulefiles(lines: list[str], section: Section) -> bool:
+    """A code block of nothing but names, with versioned name paths among them
+    (`hdf5/intel/2015/1.10.1-serial`, then `nvhpc`), in a section that speaks of modules
+    anywhere, or that is headed 'Installed Versions' or the like: a list of modulefiles, even
+    when the sentence before it only says 'locally-compiled versions' or 'it provides static
+    libraries'."""
+    listed = [listed_modulefile(x) for x in lines]
+    if not any(listed) or not all(n or _BARE_NAME_RE.match(x) for n, x in zip(listed, lines, strict=True)):
         return False
     return (
         "module" in section.text.lower()
@@ -447,9 +459,8 @@ def section_commands(section: Section, section_no: int = -1, program: str = "") 
                 found = [(block.text.strip("\n"), language)]
             else:
                 found = commands_from_code(block.text, program)
-            if not found and (_mentions_modules(section, i) or _lists_modulefiles(block, section)):
-                names = (listed_modulefile(x) for x in block.text.split("\n"))
-                found = [(f"module load {x}", "shell") for x in names if x]
+            if not found:
+                found = [(f"module load {x}", "shell") for x in _block_modulefiles(block, section, i)]
             for cmd, lang in found:
                 out.append(Command(cmd, section_no, placeholders(cmd), "code", lang))
         elif block.kind == "item" and is_modulefile(block.text.strip()) and "module" in section.text.lower():
