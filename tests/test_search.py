@@ -316,6 +316,23 @@ def test_a_title_word_used_mostly_elsewhere_names_no_page(tmp_path):
     assert named_pages(index, searcher.query("job on a compute node"), CONFIG) == frozenset()
 
 
+def test_a_page_is_named_by_the_initials_it_goes_by(tmp_path):
+    """ "FSL" names the Fast Spectra Library's page, which uses it, though two build pages that
+    need the library say "fsl" too; a question naming it has that page's sections lifted."""
+    from wikidesk.search import _title_table, named_pages
+
+    pages = {
+        "fast_spectra_library": "# Fast Spectra Library\n\nThe Fast Spectra Library (FSL) fits spectra.\n\n"
+        "## Installed Versions\n\nFSL 2.1 is installed.\n\n## Linking\n\nLink with -lfsl.\n",
+        "beamline": "# Beamline\n\n## Prerequisites\n\nBeamline needs fsl and a C compiler for its code.\n",
+        "photon": "# Photon\n\n## Prerequisites\n\nPhoton needs fsl, built with the same compiler.\n",
+    }
+    index = build_eval_index([write_pages(tmp_path, pages)], CONFIG)
+    searcher = Searcher(index, CONFIG)
+    (named,) = named_pages(index, searcher.query("I need fsl for my C code"), CONFIG)
+    assert {index.chunks[i].page for i in _title_table(index).chunks_of[named]} == {"fast_spectra_library"}
+
+
 # --------------------------------------------------------------------------- clusters
 
 

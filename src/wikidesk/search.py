@@ -35,6 +35,7 @@ from .analysis import (
 from .chunking import Chunk, is_navigation, is_troubleshooting, whole_word
 from .commands import INSTALLATION_HEADING_RE, bare_name, section_commands
 from .config import Config
+from .corpus import Section
 from .errors import WikideskError
 from .index import Index
 
@@ -542,8 +543,9 @@ def rank(index: Index, query: Query, config: Config, k: int = 10, lexical_matrix
 
 @dataclass(frozen=True)
 class TitleTable:
-    """Per chunk its page's number, per page its chunks, and for every term of a page title
-    (`title_terms`) the pages it titles. Built once per index."""
+    """Per chunk its page's number, per page its chunks, and for every term of a page's title
+    (`title_terms`) or other names (`page_names`: "GSL" for the GNU Scientific Library) the
+    pages it names. Built once per index."""
 
     page_of: np.ndarray
     chunks_of: tuple[np.ndarray, ...]
@@ -560,8 +562,8 @@ def _title_table(index: Index) -> TitleTable:
             titles.append(c.title)
         page_of[i] = number[c.page]
     titled: dict[str, list[int]] = {}
-    for p, title in enumerate(titles):
-        for term in title_terms(title):
+    for page, p in number.items():
+        for term in title_terms(titles[p]) | page_names(index, page):
             titled.setdefault(term, []).append(p)
     order = np.argsort(page_of, kind="stable")
     bounds = np.searchsorted(page_of[order], np.arange(len(titles) + 1))
@@ -715,11 +717,22 @@ def page_names(index: Index, page: str) -> frozenset[str]:
         terms = {t for n in names if not _PLURAL_ACRONYM_RE.search(n) for t in analyze(n) if not t.isdigit()}
         words = [w for w in raw_tokens(index.pages[page].title) if w not in STOPWORDS]
         initials = "".join(w[0] for w in words) if len(words) >= 3 else ""
-        used = re.compile(rf"\b(?:lib)?{re.escape(initials)}\b", re.I)
-        if initials and any(used.search(s.text) for s in sections):
+        if initials and _uses_word(sections, initials):
             terms.update(analyze(initials))
         known[page] = frozenset(terms)
     return known[page]
+
+
+def _uses_word(sections: list[Section], word: str) -> bool:
+    """Whether any section uses `word` (or `lib` + word) as a whole word, in any case; the
+    pattern is compiled only for a page whose text holds the letters at all."""
+    pattern = None
+    for s in sections:
+        if word in s.text.lower():
+            pattern = pattern or re.compile(rf"\b(?:lib)?{re.escape(word)}\b", re.I)
+            if pattern.search(s.text):
+                return True
+    return False
 
 
 # Wording of a question rather than a keyword search: a question mark, a leading question word,
