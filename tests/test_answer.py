@@ -10,7 +10,7 @@ import pytest
 from tests.wikis import write_pages
 
 from wikidesk.analysis import analyze
-from wikidesk.answer import NOT_FOUND, _joins, answer_units, rank_commands
+from wikidesk.answer import NOT_FOUND, _joins, answer_units, gather_commands, rank_commands
 from wikidesk.chunking import chunk_pages
 from wikidesk.commands import Command, strip_prompt
 from wikidesk.config import Config
@@ -303,6 +303,26 @@ def test_commands_fill_up_from_the_next_citations_when_the_answer_has_few(tmp_pa
         "placeholders": [],
         "language": "shell",
     }
+
+
+def test_commands_fill_up_from_further_sections_of_a_quoted_page(tmp_path):
+    """The answer quotes a page's 'Hardware' section at citation 2; its 'Flags' section, cited
+    fifth, gives the command, and is offered before a command of an unquoted page."""
+    write_pages(
+        tmp_path,
+        {
+            "lens": "# Lens\n\n## Hardware\n\nThe old nodes carry Zircon cards.\n\n"
+            "## Flags\n\nBuild for them with:\n\n    -arch=zr_35\n",
+            "prism": "# Prism\n\nPrism splits light.\n\n## Build\n\nBuild with:\n\n    -arch=zr_70\n\n"
+            "## Notes\n\nIt is slow.\n",
+        },
+    )
+    index = build_eval_index([tmp_path], Config())
+    by_heading = {(c.page, c.heading): c for c in index.chunks}
+    order = [("prism", "Build"), ("lens", "Hardware"), ("prism", "Notes"), ("prism", ""), ("lens", "Flags")]
+    sections = [(by_heading[k], index.section_of(by_heading[k])) for k in order]
+    commands = gather_commands(sections, {1, 2}, {})
+    assert [(c.command, c.section) for c in commands] == [("-arch=zr_70", 1), ("-arch=zr_35", 5)]
 
 
 def test_a_command_two_cited_sections_show_is_offered_once(tmp_path):

@@ -383,13 +383,14 @@ def gather_commands(
     sections: list[tuple[Chunk, Section]], used: set[int], weights: dict[str, float], limit: int = 5
 ) -> list[Command]:
     """Commands from the cited sections only, most relevant first: those of the sections the
-    answer quotes; then, while fewer than `limit`, those of the other sections of the top page
-    (a page's lead often has its modulefile in the 'Installed Versions' section below it) and of
+    answer quotes; then, while fewer than `limit`, those of the other cited sections of the pages
+    it quotes (a page's lead often has its modulefile in the 'Installed Versions' section below
+    it, and a quoted 'Hardware' section names the cards whose flags 'Architecture' gives) and of
     the first three citations (a question's top section often explains, and the next one shows
     the command). A command two sections both show is offered once, from the first."""
     if not sections:
         return []
-    top_page = sections[0][0].page
+    pages = {sections[n - 1][0].page for n in used}
     own = unique_commands(
         c for n in sorted(used) for c in section_commands(sections[n - 1][1], n, sections[n - 1][0].page)
     )
@@ -400,7 +401,7 @@ def gather_commands(
     nearby = unique_commands(
         c
         for n, (chunk, section) in enumerate(sections, 1)
-        if n not in used and (chunk.page == top_page or n <= 3)
+        if n not in used and (chunk.page in pages or n <= 3)
         for c in section_commands(section, n, chunk.page)
         if c.command not in shown
     )
