@@ -123,6 +123,15 @@ def test_job_script_with_sbatch_lines_stays_one_block():
     assert commands(f"Submit this with sbatch:\n\n```bash\n{script}\n```") == [script]
 
 
+def test_a_block_the_text_calls_a_script_stays_one_block_without_a_shebang():
+    script = "module load widget/1.0\nexport WIDGET_HOME=$HOME/widget\n\nmpirun widget < input > out.log"
+    indented = "\n".join(f"    {x}" if x else "" for x in script.split("\n"))
+    body = f"An outline of a job script to run widget:\n\n```bash\n{indented}\n```"
+    assert commands(body) == [script]
+    # the same lines after text that does not call them a script are commands of their own
+    assert commands(f"Then do:\n\n```bash\n{indented}\n```") == script.replace("\n\n", "\n").split("\n")
+
+
 def test_modulefile_named_in_prose_gives_module_load():
     (cmd,) = section_commands(section("Use the modulefile `gromacs/2020.4` for the CPU build."))
     assert cmd.command == "module load gromacs/2020.4"

@@ -10,6 +10,7 @@ language, since a question about a Python call wants the call.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -399,6 +400,20 @@ def inline_commands(block: Block) -> list[str]:
     return out
 
 
+def _introduced_as_script(section: Section, idx: int) -> bool:
+    """Whether the text just before a block, or the section's heading, calls it a script ("a
+    bare outline of a job script:"): its lines are then one script to copy, though it has no
+    `#!` or scheduler line."""
+    lead = next((b.text for b in reversed(section.blocks[:idx]) if b.kind != "code"), "")
+    return bool(
+        _SCRIPT_WORD_RE.search(section.heading)
+        or _SCRIPT_WORD_RE.search(re.split(r"(?<=[.!?])\s+", lead)[-1])
+    )
+
+
+_SCRIPT_WORD_RE = re.compile(r"\bscript\b", re.I)
+
+
 def _mentions_modules(section: Section, idx: int) -> bool:
     window = " ".join(b.text for b in section.blocks[max(0, idx - 2) : idx + 1]).lower()
     return "module" in window
@@ -459,6 +474,8 @@ def section_commands(section: Section, section_no: int = -1, program: str = "") 
                 found = [(block.text.strip("\n"), language)]
             else:
                 found = commands_from_code(block.text, program)
+            if len(found) > 1 and not has_prompt(block.text) and _introduced_as_script(section, i):
+                found = [(textwrap.dedent(block.text).strip("\n"), "shell")]
             if not found:
                 found = [(f"module load {x}", "shell") for x in _block_modulefiles(block, section, i)]
             for cmd, lang in found:
