@@ -515,6 +515,21 @@ def program_index(tmp_path: Path, name: str, markdown: str) -> Index:
     return build_eval_index([write_pages(tmp_path, pages)], CONFIG)
 
 
+def test_a_question_the_lead_answers_has_the_installation_section_second(tmp_path):
+    """The installation section shares no word with the question, and another page shares
+    several, yet how to get the program is what the user acts on next."""
+    pages = {
+        "quark": "# Quark\n\nQuark fits curves on GPU nodes with CUDA.\n\n"
+        "## Installed Version\n\nIt lives in the `py37` conda environment:\n\n`    conda activate py37`\n",
+        "gpu_notes": "# GPU Notes\n\n## Fitting\n\nCurve fits on GPU nodes run faster with CUDA.\n",
+    }
+    index = build_eval_index([write_pages(tmp_path, pages)], CONFIG)
+    question = "how does quark fit curves on the GPU nodes with CUDA"
+    assert top_sections(index, question)[:2] == [("quark",), ("quark", "Installed Version")]
+    off = CONFIG.replace(installation_first=False)
+    assert top_sections(index, question, off)[:2] == [("quark",), ("gpu_notes", "Fitting")]
+
+
 def test_a_lead_that_gives_the_module_itself_stays_first(tmp_path):
     index = program_index(
         tmp_path,

@@ -759,20 +759,23 @@ def installation_first(index: Index, query: Query, config: Config, hits: list[Hi
     modulefile, else its 'Installed Versions'-like section, is shown first, with the lead after
     it. So does a question asking for a module ("... what's the modulefile?") or whether a
     program is there ("is there something for ...", "is X available?"), whose other words
-    describe the program as its lead does. The lead's words are the ones the search
-    matched (the installation section may share none), so the promoted hit keeps the lead's
-    scores and answers to confidence through it. A lead that gives a module itself stays first."""
+    describe the program as its lead does. Any other question the lead answers best comes
+    with the installation section second, since how to get the program is what a user acts on
+    next. The lead's words are the ones the search matched (the installation section may share
+    none), so the promoted hit keeps the lead's scores and answers to confidence through it. A
+    lead that gives a module itself stays as it is."""
     if not (config.installation_first and hits and not hits[0].chunk.heading_path):
         return hits
     lead = hits[0].chunk
-    asks = keyword_search(query) or query.wants_module or asks_availability(query.text)
-    if not asks or offers_module(index, lead):
+    if offers_module(index, lead):
         return hits
     target = installation_section(index, lead.page, _unwanted_clusters(query, config))
     if target is None:
         return hits
     promoted = dataclasses.replace(hits[0], chunk=target, via=lead)
-    return [promoted, *(h for h in hits if (h.chunk.page, h.chunk.section) != (target.page, target.section))]
+    rest = [h for h in hits if (h.chunk.page, h.chunk.section) != (target.page, target.section)]
+    place = 0 if keyword_search(query) or query.wants_module or asks_availability(query.text) else 1
+    return [*rest[:place], promoted, *rest[place:]]
 
 
 _AVAILABILITY_RE = re.compile(
