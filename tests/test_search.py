@@ -147,6 +147,16 @@ def test_a_mistyped_plural_is_corrected_as_its_singular(tmp_path):
     assert correct("spdes", index) == "spade"
 
 
+def test_a_name_with_its_version_run_on_finds_the_name_and_the_version(tmp_path):
+    index = program_index(
+        tmp_path, "lensnet", "# LensNet\n\nRun the LensNet model (version 50) on a GPU node.\n"
+    )
+    query = Searcher(index, CONFIG).query("lensnet50 on gpu")
+    assert query.unknown == ()
+    assert query.corrections == {"lensnet50": "lensnet 50"}
+    assert top_sections(index, "lensnet50 on gpu")[0] == ("lensnet",)
+
+
 @pytest.mark.parametrize("word", ["conda", "python", "quota"])
 def test_known_words_are_not_corrected(seed_index, word):
     assert word in seed_index.vocab

@@ -352,10 +352,16 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
 
 
 def split_compound(word: str, index: Index) -> list[str]:
-    """'jupyterhub' -> ['jupyter', 'hub']: two index words written as one, longest left part first."""
+    """'jupyterhub' -> ['jupyter', 'hub']: two index words written as one, longest left part
+    first; 'resnet50' -> ['resnet', '50']: a name with its version run on, as the wiki writes
+    'ResNet-50'."""
+    vocab = index.vocab
+    versioned = _RUN_ON_VERSION_RE.fullmatch(word)
+    if versioned:
+        name = versioned.group(1) if versioned.group(1) in vocab else stem(versioned.group(1))
+        return [t for t in (name, versioned.group(2)) if t in vocab] if name in vocab else []
     if not word.isalpha() or len(word) < 6:
         return []
-    vocab = index.vocab
     for i in range(len(word) - 3, 2, -1):
         left, right = word[:i], word[i:]
         left_term = left if left in vocab else stem(left)
@@ -363,6 +369,9 @@ def split_compound(word: str, index: Index) -> list[str]:
         if left_term in vocab and right_term in vocab:
             return [left_term, right_term]
     return []
+
+
+_RUN_ON_VERSION_RE = re.compile(r"([a-z]{3,})(\d+(?:\.\d+)*)")
 
 
 # British spellings and their American forms, which is how this wiki writes; applied to whole
