@@ -325,6 +325,25 @@ def test_commands_fill_up_from_further_sections_of_a_quoted_page(tmp_path):
     assert [(c.command, c.section) for c in commands] == [("-arch=zr_70", 1), ("-arch=zr_35", 5)]
 
 
+def test_a_command_whose_printed_output_answers_the_question_comes_first(tmp_path):
+    session = (
+        "```\n[juser@picotte001 ~]$ module load widget/2.0\n[juser@picotte001 ~]$ widget-env on\n"
+        "[juser@picotte001 ~]$ widget --selftest\nAll 3 kernels pass; results match the reference.\n```"
+    )
+    write_pages(
+        tmp_path, {"widget": f"# Widget\n\n## Installed Versions\n\nWidget 2.0 is set up so:\n\n{session}\n"}
+    )
+    result = desk_over(tmp_path).ask("after loading widget, how do I check its kernels match the reference?")
+    assert result["commands"][0]["command"] == "widget --selftest"
+
+
+def test_output_lines_are_read_per_command_and_not_from_an_interpreter():
+    from wikidesk.commands import prompt_outputs
+
+    text = "$ widget --version\nWidget 2.0\n\n$ python3\n>>> import widget\n$ ls\nout.dat"
+    assert prompt_outputs(text) == {"widget --version": "Widget 2.0", "ls": "out.dat"}
+
+
 def test_a_command_two_cited_sections_show_is_offered_once(tmp_path):
     (tmp_path / "widget.md").write_text(
         "# Widget\n\n## Build\n\nBuild the widget in parallel:\n\n    make -j 8\n\n"

@@ -146,6 +146,9 @@ class Command:
     origin: str = "code"
     # "shell", or the language the command is typed in: "r", "python", ... ("code": unknown)
     language: str = "shell"
+    # what the page shows the command printing, which says what it is for ("Successfully
+    # computed forces" after a self-test)
+    output: str = ""
 
 
 def strip_prompt(line: str) -> str | None:
@@ -291,6 +294,20 @@ def session_commands(text: str, language: str | None = None) -> list[tuple[str, 
         if cont and out and out[-1][1] == language:
             out[-1] = (f"{out[-1][0]}\n{cont.group(1).rstrip()}", language)
     return out
+
+
+def prompt_outputs(text: str) -> dict[str, str]:
+    """Each shell command of a terminal session with the lines printed after it, up to the next
+    prompt; lines typed into an interpreter it started are not output."""
+    out: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in logical_lines(text):
+        shell = strip_prompt(line.partition("\n")[0])
+        if shell is not None:
+            current = out.setdefault(shell, []) if shell and _interpreter(shell) is None else None
+        elif current is not None and line.strip():
+            current.append(line.strip())
+    return {cmd: "\n".join(lines) for cmd, lines in out.items()}
 
 
 # A line of nothing but a call in a programming language, `gensim.models.LdaMulticore(...)` or
@@ -478,8 +495,9 @@ def section_commands(section: Section, section_no: int = -1, program: str = "") 
                 found = [(textwrap.dedent(block.text).strip("\n"), "shell")]
             if not found:
                 found = [(f"module load {x}", "shell") for x in _block_modulefiles(block, section, i)]
+            printed = prompt_outputs(block.text) if has_prompt(block.text) else {}
             for cmd, lang in found:
-                out.append(Command(cmd, section_no, placeholders(cmd), "code", lang))
+                out.append(Command(cmd, section_no, placeholders(cmd), "code", lang, printed.get(cmd, "")))
         elif block.kind == "item" and is_modulefile(block.text.strip()) and "module" in section.text.lower():
             out.append(Command(f"module load {block.text.strip()}", section_no, (), "modulefile"))
         else:
