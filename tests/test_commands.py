@@ -265,6 +265,14 @@ def test_command_in_double_quotes_in_running_text_is_offered():
     assert (cmd.command, cmd.origin) == ("module avail cmake", "inline")
 
 
+def test_a_line_for_a_file_that_the_text_quotes_is_offered_as_code():
+    body = (
+        "In the input file, note the line \u201c`%CORES 16 END`\u201d which sets the core count, "
+        "and the `%CORES` keyword itself."
+    )
+    assert languages(body) == [("%CORES 16 END", "code")]
+
+
 @pytest.mark.parametrize(
     "quoted",
     ["conda environment", "R 4.1", "module load ...", "make the widget", "quite right"],

@@ -403,12 +403,14 @@ def _quoted_command(text: str) -> bool:
 
 
 def inline_commands(block: Block) -> list[str]:
-    """Commands quoted in running text: "Do `conda activate bioconda` once ...", or in double
-    quotes: 'or do "module avail cmake"'."""
+    """Commands quoted in running text: "Do `conda activate bioconda` once ...", in double
+    quotes: 'or do "module avail cmake"', or a line for a file that the text calls one: 'Note
+    the line "`%PAL NPROCS 48 END`"'."""
     out = []
     for m in _CODE_SPAN_RE.finditer(block.markdown):
         text = m.group(1).strip()
-        if len(text.split()) >= 2 and looks_like_command(text):
+        called_a_line = _LINE_LEAD_RE.search(block.markdown, 0, m.start()) is not None
+        if len(text.split()) >= 2 and (looks_like_command(text) or called_a_line):
             out.append(text)
     for m in _QUOTED_RE.finditer(_CODE_SPAN_RE.sub(" ", block.markdown)):
         text = " ".join(m.group(1).split())
@@ -429,6 +431,10 @@ def _introduced_as_script(section: Section, idx: int) -> bool:
 
 
 _SCRIPT_WORD_RE = re.compile(r"\bscript\b", re.I)
+
+
+# "the line `X`", "a line containing "`X`"": the span is a line to put in a file
+_LINE_LEAD_RE = re.compile(r"\bline(?:\s+containing)?\s*[\"\u201c]?$", re.I)
 
 
 def _mentions_modules(section: Section, idx: int) -> bool:
@@ -502,7 +508,8 @@ def section_commands(section: Section, section_no: int = -1, program: str = "") 
             out.append(Command(f"module load {block.text.strip()}", section_no, (), "modulefile"))
         else:
             for cmd in inline_commands(block):
-                out.append(Command(cmd, section_no, placeholders(cmd), "inline"))
+                language = "shell" if looks_like_command(cmd) else "code"
+                out.append(Command(cmd, section_no, placeholders(cmd), "inline", language))
             for mod in modulefiles_in(block, section):
                 out.append(Command(f"module load {mod}", section_no, (), "modulefile"))
     return unique_commands(out)
