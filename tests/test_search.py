@@ -173,6 +173,15 @@ def test_typo_question_still_finds_the_right_section(seed_index):
     assert top_sections(seed_index, "pyhton 3.11 modulefile picote")[0][:2] == ("python", "Picotte")
 
 
+def test_contractions_typed_without_the_apostrophe_are_function_words(tmp_path):
+    index = program_index(tmp_path, "vortx", "# Vortx\n\nVortx meshes a cavity for a solver.\n")
+    query = Searcher(index, CONFIG).query(
+        "im meshing a cavity with vortx, doesnt it need a solver? i dont know"
+    )
+    assert query.unknown == ()
+    assert query.corrections == {}
+
+
 def test_everyday_words_the_wiki_lacks_are_neither_corrected_nor_unknown(tmp_path):
     index = program_index(tmp_path, "vortx", "# Vortx\n\nVortx meshes a cavity for a solver.\n")
     query = Searcher(index, CONFIG).query("vortx meshing takes forever whenever I try it")
@@ -596,10 +605,13 @@ def test_a_problem_report_prefers_the_pages_known_issues_section(tmp_path):
     [
         ("vina fails with a segfault", True),
         ("conda activate doesn't work in my job", True),
+        ("conda activate doesnt work in my job", True),
+        ("i cant load the module", True),
         ("blasr crashes with several threads", True),
         ("pw.x hangs on two nodes", True),
         ("how do I run vina on two nodes", False),
         ("which errand module", False),
+        ("i want the current print driver", False),
     ],
 )
 def test_problem_reports_are_told_apart_from_how_to_questions(text, problem):

@@ -289,8 +289,12 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
     for tok in words:
         found = False
         if tok in short and not any(term in vocab for term in expand_token(tok)):
-            tok = short[tok]  # "pkgs" is "packages", unless the wiki itself writes "pkgs"
-        terms = expand_token(tok)
+            # "pkgs" is "packages", unless the wiki itself writes "pkgs"; "im" is "i'm", which
+            # is two function words
+            tok = short[tok]
+            terms = [term for part in raw_tokens(tok) for term in expand_token(part)]
+        else:
+            terms = expand_token(tok)
         said.update(terms)
         if tok in everyday and not any(term in vocab for term in terms):
             continue  # neither a typo of a wiki word nor a sign of a missing topic
@@ -671,7 +675,8 @@ def rerank_candidates(index: Index, query: Query, config: Config, hits: list[Hit
 
 
 _PROBLEM_RE = re.compile(
-    r"n't\b|\bnot\b|\berrors?\b|\bfail(?:s|ed|ing|ure)?\b|\bcrash(?:es|ed|ing)?\b|\bdies\b"
+    r"n't\b|\b(?:dont|doesnt|didnt|cant|wont|isnt|wasnt|arent|couldnt|wouldnt|havent|hasnt)\b"
+    r"|\bnot\b|\berrors?\b|\bfail(?:s|ed|ing|ure)?\b|\bcrash(?:es|ed|ing)?\b|\bdies\b"
     r"|\bhangs?\b|\bkilled\b|\bbroken\b|\bwrong\b",
     re.I,
 )
