@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from tests.wikis import write_pages
 
+from wikidesk.analysis import analyze
 from wikidesk.answer import compose, confidence
 from wikidesk.chunking import Chunk
 from wikidesk.config import Config
@@ -246,6 +247,12 @@ def test_shorthand_the_wiki_itself_writes_is_kept(tmp_path):
 )
 def test_the_shipped_lexicon_knows_programs_by_their_nicknames(nickname, term):
     assert term in load_lexicon().expand([nickname])
+
+
+@pytest.mark.parametrize("words", [["get", "rid", "of"], ["delete"], ["clean", "up"]])
+def test_the_shipped_lexicon_reads_getting_rid_of_a_thing_as_removing_it(words):
+    analysed = [t for w in words for t in analyze(w)]
+    assert "remov" in load_lexicon().expand(analysed, words)
 
 
 def test_an_everyday_word_the_wiki_uses_is_searched(tmp_path):
