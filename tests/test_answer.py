@@ -10,7 +10,7 @@ import pytest
 from tests.wikis import write_pages
 
 from wikidesk.analysis import analyze
-from wikidesk.answer import NOT_FOUND, _joins, answer_units, gather_commands, rank_commands
+from wikidesk.answer import NOT_FOUND, _joins, answer_units, gather_commands, rank_commands, split_sentences
 from wikidesk.chunking import chunk_pages
 from wikidesk.commands import Command, strip_prompt
 from wikidesk.config import Config
@@ -126,6 +126,20 @@ def test_lead_in_ending_with_a_colon_carries_its_list_items():
         "An input deck needs three blocks: a lattice block; a field block; a schedule block",
         "Keep decks under version control.",
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Run it with 8 processes (i.e. MPI ranks) on one node.",
+        "Pick a tool, e.g. Conda or a venv, for this.",
+        "E.g. Conda keeps environments apart.",
+        "Logs, caches etc. Outputs go to scratch.",
+        "Use No. 5 for this.",
+    ],
+)
+def test_an_abbreviations_full_stop_ends_no_sentence(text):
+    assert split_sentences(f"{text} Then the next one.") == [text, "Then the next one."]
 
 
 def test_lead_in_ending_with_a_colon_shows_its_command_without_the_prompt():

@@ -30,7 +30,8 @@ NOT_FOUND = (
     "I could not find this in the wiki. Try other words, or open a ticket with the helpdesk "
     "so a person can help."
 )
-_ABBREV = r"(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bvs)(?<!\bcf)(?<!\bNo)(?<!\bapprox)"
+# abbreviations whose full stop ends no sentence (the split point is just after that stop)
+_ABBREV = r"(?<!\b[eE]\.g\.)(?<!\b[iI]\.e\.)(?<!\betc\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bNo\.)(?<!\bapprox\.)"
 _SENT_SPLIT_RE = re.compile(_ABBREV + r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9*`])")
 
 
