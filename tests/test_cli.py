@@ -226,6 +226,20 @@ def test_unknown_corpus_folder_is_one_line_error(workdir, capsys):
         assert "no-such-dir" in one_line_error(capsys.readouterr().err)
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ask", "--corpus", "a", "--corpus", "b", QUESTION],
+        ["ask", "--index", "a", "--index", "b", QUESTION],
+        ["index", "--corpus", "a", "--corpus", "b"],
+        ["serve", "--corpus", "a", "--corpus", "b"],
+    ],
+)
+def test_a_folder_option_given_twice_is_one_line_error_not_the_last_one_winning(workdir, capsys, args):
+    assert main(args) == 1
+    assert "given more than once" in one_line_error(capsys.readouterr().err)
+
+
 # --------------------------------------------------------------------------- index and search
 
 

@@ -19,6 +19,22 @@ from .config import Config, load_config
 from .errors import WikideskError
 
 
+class _Once(argparse.Action):
+    """An option that takes one value: given twice, it is reported as an error rather than the
+    last one silently winning (`ask --corpus a --corpus b` would search `b` alone)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        if getattr(namespace, self.dest, None) is not None:
+            namespace.repeated = option_string
+        setattr(namespace, self.dest, values)
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE", help="TOML config file (default ./wikidesk.toml)")
 
@@ -28,15 +44,15 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("index", help="build the index from a folder of wiki pages")
-    p.add_argument("--corpus", type=Path, help="folder of .md/.markdown/.txt pages")
+    p.add_argument("--corpus", type=Path, action=_Once, help="folder of .md/.markdown/.txt pages")
     p.add_argument("--out", type=Path, help="index folder (default .wikidesk/index)")
     _common(p)
 
     p = sub.add_parser("ask", help="answer a question ('-' reads one question per line)")
     p.add_argument("question", nargs="+", help="the question, or - for standard input")
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--corpus", type=Path, help="corpus folder (index kept up to date)")
-    src.add_argument("--index", type=Path, help="use this index folder as it is")
+    src.add_argument("--corpus", type=Path, action=_Once, help="corpus folder (index kept up to date)")
+    src.add_argument("--index", type=Path, action=_Once, help="use this index folder as it is")
     p.add_argument("--top", type=int, default=None, metavar="N", help="number of sources")
     p.add_argument("--json", action="store_true", help="print the JSON answer contract")
     _common(p)
@@ -44,8 +60,8 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="list ranked sections with scores")
     p.add_argument("query", nargs="+")
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--corpus", type=Path)
-    src.add_argument("--index", type=Path)
+    src.add_argument("--corpus", type=Path, action=_Once)
+    src.add_argument("--index", type=Path, action=_Once)
     p.add_argument("--top", type=int, default=10, metavar="N")
     p.add_argument("--json", action="store_true")
     _common(p)
@@ -55,7 +71,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int)
     p.add_argument("--workers", type=int, help="gunicorn worker processes")
     p.add_argument("--dev", action="store_true", help="Flask's development server instead of gunicorn")
-    p.add_argument("--corpus", type=Path)
+    p.add_argument("--corpus", type=Path, action=_Once)
     _common(p)
 
     p = sub.add_parser("eval", help="evaluate retrieval and answers on a question set")
@@ -83,6 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if getattr(args, "repeated", None):
+            raise WikideskError(
+                f"{args.repeated} given more than once: {args.command} reads one folder "
+                "(only eval takes several --corpus folders)"
+            )
         config = load_config(args.config)
         if getattr(args, "corpus", None) is not None and args.command not in ("eval",):
             if not args.corpus.is_dir():
