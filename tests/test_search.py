@@ -359,6 +359,37 @@ def test_a_page_is_named_by_the_initials_it_goes_by(tmp_path):
     assert {index.chunks[i].page for i in _title_table(index).chunks_of[named]} == {"fast_spectra_library"}
 
 
+def test_a_module_question_naming_a_page_gets_its_module_over_a_prerequisite_list(tmp_path):
+    """ "fsl module" first finds a build page whose 'Modules' section lists FSL among what it
+    needs; that page offers no module of its own, so the module of the page the question names
+    (by its initials) is lifted instead, and answers to confidence through that page."""
+    pages = {
+        "fast_spectra_library": "# Fast Spectra Library\n\nThe Fast Spectra Library (FSL) fits spectra.\n\n"
+        "## Installed Versions\n\nFSL 2.1 is built with GCC. Use the modulefile:\n\n`    fsl/gcc/2.1`\n\n"
+        "## Linking\n\nLink with -lfsl.\n",
+        "beamline": "# Beamline\n\n## Modules\n\nHave these at hand before compiling: fsl, blas, lapack.\n",
+    }
+    index = build_eval_index([write_pages(tmp_path, pages)], CONFIG)
+    chunk = {(c.page, c.heading): c for c in index.chunks}
+    prerequisites, module, linking = (
+        chunk[("beamline", "Modules")],
+        chunk[("fast_spectra_library", "Installed Versions")],
+        chunk[("fast_spectra_library", "Linking")],
+    )
+    hits = [Hit(prerequisites, 1.0), Hit(linking, 0.95), Hit(module, 0.9)]
+    query = Searcher(index, CONFIG).query("fsl module")
+    ranked = rerank_candidates(index, query, CONFIG.replace(module_boost=0.25), hits)
+    assert [h.chunk for h in ranked] == [module, prerequisites, linking]
+    assert ranked[0].via is linking
+    # a module question that names no such page keeps the best candidate's page alone
+    plain = Searcher(index, CONFIG).query("blas module")
+    assert [h.chunk for h in rerank_candidates(index, plain, CONFIG, hits)] == [
+        prerequisites,
+        linking,
+        module,
+    ]
+
+
 # --------------------------------------------------------------------------- clusters
 
 

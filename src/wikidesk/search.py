@@ -646,32 +646,61 @@ def rerank_candidates(index: Index, query: Query, config: Config, hits: list[Hit
       (`trouble_boost`).
 
     Only the page of the best candidate is lifted: such a section must not carry another page
-    above it. A lifted section answers to confidence through that page's best match
-    (`Hit.via`), which is what found the page.
+    above it. The one exception is a module question whose best page offers no module of its
+    own ("gsl module" first finds a build page listing GSL among its prerequisites): then the
+    page the question names, if one of the first `MODULE_PAGE_WINDOW` candidates is on it and
+    it offers a module, is lifted instead. A lifted section answers to confidence through its
+    page's best match (`Hit.via`), which is what found the page.
     """
     if not hits:
         return hits
     best = hits[0].chunk
     wants_module = query.wants_module and config.module_boost
     reports_problem = config.trouble_boost and reports_a_problem(query.text)
+    module_page = _module_page(index, query, config, hits) if wants_module else best.page
+    found_by: dict[str, Chunk] = {}
+    for h in hits:
+        found_by.setdefault(h.chunk.page, h.chunk)
 
     def factor(h: Hit) -> float:
         f = config.navigation_penalty if is_navigation(h.chunk) else 1.0
-        if h.chunk.page == best.page:
-            if wants_module and offers_module(index, h.chunk):
-                f *= 1.0 + config.module_boost
-            if reports_problem and is_troubleshooting(h.chunk):
-                f *= 1.0 + config.trouble_boost
+        if wants_module and h.chunk.page == module_page and offers_module(index, h.chunk):
+            f *= 1.0 + config.module_boost
+        if reports_problem and h.chunk.page == best.page and is_troubleshooting(h.chunk):
+            f *= 1.0 + config.trouble_boost
         return f
 
     factors = [factor(h) for h in hits]
     if all(f == 1.0 for f in factors):
         return hits  # the common case: no reordering, no copies
-    scored = [
-        h if f == 1.0 else _rescored(h, f, best if f > 1.0 and h.chunk is not best else None)
-        for h, f in zip(hits, factors, strict=True)
-    ]
+    scored = []
+    for h, f in zip(hits, factors, strict=True):
+        via = found_by[h.chunk.page]
+        scored.append(h if f == 1.0 else _rescored(h, f, via if f > 1.0 and h.chunk is not via else None))
     return sorted(scored, key=lambda h: -h.score)
+
+
+# How far down the candidates a named page's module section is looked for (`_module_page`).
+MODULE_PAGE_WINDOW = 5
+
+
+def _module_page(index: Index, query: Query, config: Config, hits: list[Hit]) -> str:
+    """The page whose module sections a module question lifts: the best candidate's, unless none
+    of its candidates offers a module of its own and the question names a page that does among
+    the first `MODULE_PAGE_WINDOW` candidates."""
+    best = hits[0].chunk.page
+    if any(offers_module(index, h.chunk) for h in hits if h.chunk.page == best):
+        return best
+    table: TitleTable = index.cache("title_table", lambda: _title_table(index))
+    named = {index.chunks[table.chunks_of[p][0]].page for p in named_pages(index, query, config)}
+    return next(
+        (
+            h.chunk.page
+            for h in hits[:MODULE_PAGE_WINDOW]
+            if h.chunk.page in named and offers_module(index, h.chunk)
+        ),
+        best,
+    )
 
 
 _PROBLEM_RE = re.compile(
