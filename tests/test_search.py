@@ -370,13 +370,13 @@ def test_a_module_question_naming_a_page_gets_its_module_over_a_prerequisite_lis
         "beamline": "# Beamline\n\n## Modules\n\nHave these at hand before compiling: fsl, blas, lapack.\n",
     }
     index = build_eval_index([write_pages(tmp_path, pages)], CONFIG)
-    chunk = {(c.page, c.heading): c for c in index.chunks}
-    prerequisites, module, linking = (
-        chunk[("beamline", "Modules")],
-        chunk[("fast_spectra_library", "Installed Versions")],
-        chunk[("fast_spectra_library", "Linking")],
+    hits = candidates(
+        index,
+        ("beamline", "Modules", 1.0),
+        ("fast_spectra_library", "Linking", 0.95),
+        ("fast_spectra_library", "Installed Versions", 0.9),
     )
-    hits = [Hit(prerequisites, 1.0), Hit(linking, 0.95), Hit(module, 0.9)]
+    prerequisites, linking, module = (h.chunk for h in hits)
     query = Searcher(index, CONFIG).query("fsl module")
     ranked = rerank_candidates(index, query, CONFIG.replace(module_boost=0.25), hits)
     assert [h.chunk for h in ranked] == [module, prerequisites, linking]
@@ -481,14 +481,20 @@ def test_module_preference_does_not_lift_a_page_the_question_is_not_about(frobni
     assert tops.index(("zorble", "Installed Versions")) > tops.index(("frobnik",))
 
 
+def candidates(index: Index, *picks: tuple[str, str, float]) -> list[Hit]:
+    """Search candidates made by hand: (page, heading, score) in the order given."""
+    chunk = {(c.page, c.heading): c for c in index.chunks}
+    return [Hit(chunk[(page, heading)], score) for page, heading, score in picks]
+
+
 def test_module_preference_lifts_only_the_best_candidates_page_and_keeps_its_evidence(frobnik_index):
-    chunk = {(c.page, c.heading): c for c in frobnik_index.chunks}
-    lead, own, other = (
-        chunk[("frobnik", "")],
-        chunk[("frobnik", "Installed Versions")],
-        chunk[("zorble", "Installed Versions")],
+    hits = candidates(
+        frobnik_index,
+        ("frobnik", "", 1.0),
+        ("zorble", "Installed Versions", 0.9),
+        ("frobnik", "Installed Versions", 0.6),
     )
-    hits = [Hit(lead, 1.0), Hit(other, 0.9), Hit(own, 0.6)]
+    lead, other, own = (h.chunk for h in hits)
     query = Searcher(frobnik_index, CONFIG).query("frobnik compression modulefile")
     ranked = rerank_candidates(frobnik_index, query, CONFIG.replace(module_boost=1.0), hits)
     assert [h.chunk for h in ranked] == [own, lead, other]
