@@ -255,6 +255,25 @@ def test_the_shipped_lexicon_reads_getting_rid_of_a_thing_as_removing_it(words):
     assert "remov" in load_lexicon().expand(analysed, words)
 
 
+def test_a_nickname_the_wiki_barely_uses_searches_for_the_title_it_stands_for(tmp_path):
+    """ "spk" is Spectra-kit's nickname; the wiki writes it only inside a venv's path, so the
+    title it stands for is searched at full weight, not a synonym's."""
+    pages = {
+        "spectra-kit": "# Spectra-kit\n\nFits spectra.\n\n## Installed Versions\n\nOn picotte, use the modulefile `spectra-kit/2.0`.\n",
+        "venvs": "# Venvs\n\n## Another venv\n\nMake one for plotting on picotte:\n\n    python3 -m venv ~/py310-spk\n",
+    }
+    index = build_eval_index([write_pages(tmp_path, pages)], CONFIG)
+    lexicon = Lexicon.parse("spectra-kit, spk")
+    assert weights(index, "spk on picotte", lexicon)["spectra-kit"] == 1.0
+    _, hits = Searcher(index, CONFIG, lexicon).search("spk on picotte")
+    assert hits[0].chunk.page == "spectra-kit"
+    # a word the wiki uses in several sections calls its synonyms in at a synonym's weight
+    index = build_eval_index(
+        [write_pages(tmp_path, {f"plot{n}": "# Plots\n\nPlotting is slow.\n" for n in range(3)})], CONFIG
+    )
+    assert weights(index, "plotting on picotte", Lexicon.parse("spectra-kit, plotting"))["spectra-kit"] < 1.0
+
+
 def test_an_everyday_word_the_wiki_uses_is_searched(tmp_path):
     index = program_index(tmp_path, "vortx", "# Vortx\n\nVortx always meshes a cavity.\n")
     assert "alway" in weights(index, "does vortx always mesh")

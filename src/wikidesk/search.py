@@ -98,6 +98,16 @@ class Lexicon:
                         index.setdefault(first[0], set()).add(g)
         object.__setattr__(self, "by_first", {k: tuple(sorted(v)) for k, v in index.items()})
 
+    def partners(self, term: str) -> frozenset[str]:
+        """The analysed terms of every group that has `term` among its members' terms."""
+        return frozenset(
+            t
+            for group in self.groups
+            if any(term in analysed for analysed, _ in group)
+            for analysed, _ in group
+            for t in analysed
+        )
+
     def names(self, term: str) -> bool:
         """Whether `term` is by itself a member of some group, so a word the wiki never uses
         is still understood through the group's other members."""
@@ -335,7 +345,8 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
     expansions = tuple(expanded)
     for term, strong in expanded.items():
         if term in vocab and vocab[term] not in weights:
-            weights[vocab[term]] = 1.0 if strong else config.synonym_weight
+            named = _nickname_for_title(term, kept, index, lexicon)
+            weights[vocab[term]] = 1.0 if strong or named else config.synonym_weight
     grams = Counter(g for g in char_ngrams(text) if g in index.ngram_vocab)
     ngram_weights = within_budget(_ngram_vector(grams, index), index, config.char_posting_budget)
     clusters = tuple(
@@ -352,6 +363,29 @@ def analyze_query(text: str, index: Index, config: Config, lexicon: Lexicon | No
         own=frozenset(vocab[t] for t in kept if t in vocab),
         wants_module=not MODULE_WORDS.isdisjoint(said.union(kept)),
         surface=tuple(dict.fromkeys(surface)),
+    )
+
+
+# A word the wiki writes in at most this many sections is barely the wiki's own word.
+RARE_IN_WIKI = 2
+
+
+def _nickname_for_title(term: str, said: list[str], index: Index, lexicon: Lexicon) -> bool:
+    """Whether `term`, a synonym of the user's words, is what they mean outright: it titles one
+    page, and the word they typed for it is one the wiki barely uses. "sklearn" is scikit-learn's
+    nickname; the wiki writes it only inside a venv's path, so a synonym's weight would leave
+    that path's section above the Scikit-learn page."""
+    table: TitleTable = index.cache("title_table", lambda: _title_table(index))
+    if len(table.titled.get(term, ())) != 1:
+        return False
+    postings = index.matrices["bm25f"]  # loaded for ranking already, unlike the df of plain BM25
+    partners = lexicon.partners(term)
+    return any(
+        t != term
+        and t in partners
+        and (tid := index.vocab.get(t)) is not None
+        and len(postings.column(tid)[0]) <= RARE_IN_WIKI
+        for t in said
     )
 
 
