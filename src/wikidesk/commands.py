@@ -493,15 +493,16 @@ def section_commands(section: Section, section_no: int = -1, program: str = "") 
             continue
         if block.kind == "code":
             language = fence_language(block)
-            if language and not has_prompt(block.text):
+            prompted = has_prompt(block.text)
+            if language and not prompted:
                 found = [(block.text.strip("\n"), language)]
             else:
                 found = commands_from_code(block.text, program)
-            if len(found) > 1 and not has_prompt(block.text) and _introduced_as_script(section, i):
+            if len(found) > 1 and not prompted and _introduced_as_script(section, i):
                 found = [(textwrap.dedent(block.text).strip("\n"), "shell")]
             if not found:
                 found = [(f"module load {x}", "shell") for x in _block_modulefiles(block, section, i)]
-            printed = prompt_outputs(block.text) if has_prompt(block.text) else {}
+            printed = prompt_outputs(block.text) if prompted else {}
             for cmd, lang in found:
                 out.append(Command(cmd, section_no, placeholders(cmd), "code", lang, printed.get(cmd, "")))
         elif block.kind == "item" and is_modulefile(block.text.strip()) and "module" in section.text.lower():
