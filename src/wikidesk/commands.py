@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from .corpus import Block, Section
 
@@ -486,7 +487,17 @@ def placeholders(command: str) -> tuple[str, ...]:
 
 def section_commands(section: Section, section_no: int = -1, program: str = "") -> list[Command]:
     """All commands of a section in reading order, obsolete blocks left out; `program` is the
-    command the page is about (its id, such as `widget`), if it has one."""
+    command the page is about (its id, such as `widget`), if it has one. Each command carries
+    `section_no`, the citation it came from."""
+    found = _section_commands(section, program)
+    return list(found) if section_no == -1 else [replace(c, section=section_no) for c in found]
+
+
+@lru_cache(maxsize=4096)
+def _section_commands(section: Section, program: str) -> tuple[Command, ...]:
+    """Cached: answers cite the same sections again and again, and reading their commands takes
+    many regular expressions per block."""
+    section_no = -1  # the citation is set per answer by section_commands
     out: list[Command] = []
     for i, block in enumerate(section.blocks):
         if block.obsolete:
@@ -513,7 +524,7 @@ def section_commands(section: Section, section_no: int = -1, program: str = "") 
                 out.append(Command(cmd, section_no, placeholders(cmd), "inline", language))
             for mod in modulefiles_in(block, section):
                 out.append(Command(f"module load {mod}", section_no, (), "modulefile"))
-    return unique_commands(out)
+    return tuple(unique_commands(out))
 
 
 def unique_commands(commands: Iterable[Command]) -> list[Command]:
