@@ -375,7 +375,7 @@ def _nickname_for_title(term: str, said: list[str], index: Index, lexicon: Lexic
     page, and the word they typed for it is one the wiki barely uses. "sklearn" is scikit-learn's
     nickname; the wiki writes it only inside a venv's path, so a synonym's weight would leave
     that path's section above the Scikit-learn page."""
-    table: TitleTable = index.cache("title_table", lambda: _title_table(index))
+    table = title_table(index)
     if len(table.titled.get(term, ())) != 1:
         return False
     postings = index.matrices["bm25f"]  # loaded for ranking already, unlike the df of plain BM25
@@ -599,6 +599,12 @@ class TitleTable:
     titled: dict[str, tuple[int, ...]]
 
 
+def title_table(index: Index) -> TitleTable:
+    """The index's `TitleTable`, built on first use and kept with the index."""
+    table: TitleTable = index.cache("title_table", lambda: _title_table(index))
+    return table
+
+
 def _title_table(index: Index) -> TitleTable:
     number: dict[str, int] = {}
     titles: list[str] = []
@@ -627,7 +633,7 @@ def named_pages(index: Index, query: Query, config: Config) -> frozenset[int]:
     """Pages whose title the question names by a word of its own ('abinit', 'caffe'), if that
     word is particular: used on at most `subject_max_pages` pages, mostly on the titled one, so
     'job' or 'python' names no page. Cluster names are left to the cluster preference."""
-    table: TitleTable = index.cache("title_table", lambda: _title_table(index))
+    table = title_table(index)
     clusters = set(analyze(" ".join((*config.current_clusters, *config.retired_clusters))))
     postings = index.matrices["bm25f"]
     named: set[int] = set()
@@ -655,7 +661,7 @@ def prefer_subject(index: Index, query: Query, config: Config, scores: np.ndarra
     named = named_pages(index, query, config) if config.subject_boost else frozenset()
     if not named:
         return scores
-    table: TitleTable = index.cache("title_table", lambda: _title_table(index))
+    table = title_table(index)
     lifted = scores.copy()
     for p in named:
         lifted[table.chunks_of[p]] *= 1.0 + config.subject_boost
@@ -692,9 +698,6 @@ def rerank_candidates(index: Index, query: Query, config: Config, hits: list[Hit
     wants_module = query.wants_module and config.module_boost
     reports_problem = config.trouble_boost and reports_a_problem(query.text)
     module_page = _module_page(index, query, config, hits) if wants_module else best.page
-    found_by: dict[str, Chunk] = {}
-    for h in hits:
-        found_by.setdefault(h.chunk.page, h.chunk)
 
     def factor(h: Hit) -> float:
         f = config.navigation_penalty if is_navigation(h.chunk) else 1.0
@@ -707,6 +710,9 @@ def rerank_candidates(index: Index, query: Query, config: Config, hits: list[Hit
     factors = [factor(h) for h in hits]
     if all(f == 1.0 for f in factors):
         return hits  # the common case: no reordering, no copies
+    found_by: dict[str, Chunk] = {}
+    for h in hits:
+        found_by.setdefault(h.chunk.page, h.chunk)
     scored = []
     for h, f in zip(hits, factors, strict=True):
         via = found_by[h.chunk.page]
@@ -725,7 +731,7 @@ def _module_page(index: Index, query: Query, config: Config, hits: list[Hit]) ->
     best = hits[0].chunk.page
     if any(offers_module(index, h.chunk) for h in hits if h.chunk.page == best):
         return best
-    table: TitleTable = index.cache("title_table", lambda: _title_table(index))
+    table = title_table(index)
     named = {index.chunks[table.chunks_of[p][0]].page for p in named_pages(index, query, config)}
     return next(
         (
